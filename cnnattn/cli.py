@@ -1,0 +1,138 @@
+"""Command line: `python -m cnnattn explain PATH... --out FILE.jsonl` for batch export."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from cnnattn.backbones import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable
+from cnnattn.explain import CENTRE, DEFAULT_CLASS_TEMPERATURE, Encoded, Explainer
+from cnnattn.labels import LANGUAGES
+from cnnattn.loading import ImageRejected, load_image
+from cnnattn.preprocess import Preprocessing
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+
+
+def find_images(paths: list[str]) -> list[Path]:
+    """Expand folders (recursively, sorted) into image files; files are taken as given."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            found.append(path)
+    return found
+
+
+class PhotoDataset(Dataset):
+    """Decode and preprocess in DataLoader workers; a bad file yields its error, not an exception."""
+
+    def __init__(self, files: list[Path], preprocessing: Preprocessing):
+        self.files = files
+        self.preprocessing = preprocessing
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> tuple[Path, torch.Tensor | None, tuple[int, int] | None, str | None]:
+        path = self.files[index]
+        try:
+            image = load_image(path)
+        except ImageRejected as exc:
+            return path, None, None, str(exc)
+        return path, self.preprocessing(image), image.size, None
+
+
+def _parse_query(text: str) -> tuple[float, float]:
+    try:
+        x, y = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--query takes X,Y fractions such as 0.5,0.25, not {text!r}") from exc
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise argparse.ArgumentTypeError(f"--query {text}: X and Y must be in [0, 1]")
+    return x, y
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cnnattn", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    explain = commands.add_parser("explain", help="write predictions and attention maps as JSON lines")
+    explain.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
+    explain.add_argument("--out", type=Path, help="output .jsonl file (default: standard output)")
+    explain.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
+    explain.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(BACKBONES))
+    explain.add_argument("--weights", type=Path, help="local backbone weights file for offline use")
+    explain.add_argument("--checkpoints", type=Path, help="folder of trained head checkpoints")
+    explain.add_argument("--query", type=_parse_query, action="append", help="SelfAttention query X,Y (repeatable)")
+    explain.add_argument("--class-index", type=int, help="class for the class map (default: top-1)")
+    explain.add_argument("--temperature", type=float, default=1.0, help="softmax temperature of learned heads")
+    explain.add_argument("--class-temperature", type=float, default=DEFAULT_CLASS_TEMPERATURE)
+    explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of class labels")
+    explain.add_argument("--workers", type=int, default=2, help="DataLoader workers that decode images")
+    return parser
+
+
+def _records(explainer: Explainer, files: list[Path], args: argparse.Namespace) -> Iterator[tuple[Path, dict | str]]:
+    from tqdm import tqdm
+
+    dataset = PhotoDataset(files, explainer.preprocessing)
+    workers = args.workers if len(files) > 1 else 0
+    loader = DataLoader(dataset, batch_size=None, num_workers=workers, prefetch_factor=4 if workers else None)
+    options = dict(
+        queries=args.query or [CENTRE],
+        class_index=args.class_index,
+        temperature=args.temperature,
+        class_temperature=args.class_temperature,
+        language=args.lang,
+    )
+    progress = tqdm(loader, total=len(files), unit="img", disable=len(files) < 2, file=sys.stderr)
+    for path, inputs, size, error in progress:
+        if error is not None:
+            yield path, error
+            continue
+        with torch.inference_mode():
+            features, logits = explainer.model(inputs.unsqueeze(0).to(explainer.device))
+        explanation = explainer.explain_encoded(Encoded(features, logits, size), **options)
+        yield path, explanation.to_json(str(path))
+
+
+def run_explain(args: argparse.Namespace) -> int:
+    files = find_images(args.paths)
+    if not files:
+        print("No images found in the given paths.", file=sys.stderr)
+        return 1
+    load_options = dict(backbone=args.backbone, device=args.device, weights=args.weights)
+    if args.checkpoints:
+        load_options["checkpoint_dir"] = args.checkpoints
+    explainer = Explainer.load(**load_options)
+    for note in explainer.notes:
+        print(f"note: {note}", file=sys.stderr)
+    skipped = 0
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(args.out, "w", encoding="utf-8")) if args.out else sys.stdout
+        for path, record in _records(explainer, files, args):
+            if isinstance(record, str):
+                skipped += 1
+                print(f"skipped {path}: {record}", file=sys.stderr)
+                continue
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    print(f"explained {len(files) - skipped} of {len(files)} images; skipped {skipped}", file=sys.stderr)
+    return 1 if skipped else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return {"explain": run_explain}[args.command](args)
+    except (BackboneUnavailable, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,116 @@
+"""The one safe image loader used by the app, the CLI and training.
+
+Untrusted bytes go through size, format and pixel checks before any full decode; whatever the
+file's mode, the result is an 8-bit RGB image upright as the user sees it, with no metadata.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+MAX_FILE_BYTES = 25 * 1024 * 1024  # larger uploads are refused before reading
+MAX_PIXELS = 40_000_000  # 40 MP: a large phone photo; beyond that decoding costs too much memory
+MIN_SIDE = 16  # smaller images hold no spatial structure to attend to
+MAX_ASPECT = 10.0  # panoramas wider than this would give a one-row attention grid
+# Parsers users need; PIL's others (EPS runs Ghostscript, PSD and many legacy formats) stay closed.
+ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+
+
+class ImageRejected(ValueError):
+    """The input is not an image cnnattn can use; the message is one sentence for the user."""
+
+
+def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
+    """Open a path, raw bytes or PIL image safely and return an upright 8-bit RGB image."""
+    if isinstance(source, Image.Image):
+        return _to_rgb(_check_dimensions(source))
+    data = _read_bytes(source)
+    with warnings.catch_warnings():
+        # PIL signals decompression bombs with a warning below 2x MAX_IMAGE_PIXELS: make it an error.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
+            _check_dimensions(image)
+            if image.format == "JPEG":
+                image.draft("RGB", _draft_size(image.size))
+            image = ImageOps.exif_transpose(image)  # loads pixels; the first frame of animations
+        except ImageRejected:
+            raise
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise ImageRejected(f"The image has too many pixels to decode safely (limit {MAX_PIXELS:,}).") from exc
+        except Image.UnidentifiedImageError as exc:
+            raise ImageRejected(
+                f"This file is not an image cnnattn can read; use one of {', '.join(ALLOWED_FORMATS)}."
+            ) from exc
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise ImageRejected("The image file is damaged or truncated and cannot be decoded.") from exc
+    return _to_rgb(image)
+
+
+def _read_bytes(source: str | Path | bytes) -> bytes:
+    if isinstance(source, bytes):
+        data = source
+    else:
+        path = Path(source)
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise ImageRejected(_too_large(size))
+            data = path.read_bytes()
+        except ImageRejected:
+            raise
+        except OSError as exc:
+            raise ImageRejected(f"Cannot read {path.name}: {exc.strerror or exc}.") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageRejected(_too_large(len(data)))
+    if not data:
+        raise ImageRejected("The file is empty.")
+    return data
+
+
+def _too_large(size: int) -> str:
+    return f"The file is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB."
+
+
+def _check_dimensions(image: Image.Image) -> Image.Image:
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise ImageRejected(f"The image is {width}x{height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
+    if min(width, height) < MIN_SIDE:
+        raise ImageRejected(f"The image is {width}x{height} pixels; each side needs at least {MIN_SIDE}.")
+    if max(width, height) / min(width, height) > MAX_ASPECT:
+        raise ImageRejected(
+            f"The image is {width}x{height} pixels; its sides may differ by at most {MAX_ASPECT:g} times."
+        )
+    return image
+
+
+def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
+    # JPEG can decode at 1/2, 1/4, 1/8 scale almost for free; keep at least ~1024 px on the short side.
+    width, height = size
+    scale = max(1024 / min(width, height), 1 / 8)
+    return max(1, int(width * scale)), max(1, int(height * scale))
+
+
+def _to_rgb(image: Image.Image) -> Image.Image:
+    """Explicit conversions: 16-bit and float scaled (not clipped), alpha composited on white."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
+        image = Image.fromarray(np.clip(values / top * 255.0, 0, 255).astype(np.uint8), mode="L")
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    rgb = image.convert("RGB")
+    # A fresh image carries no EXIF, GPS or ICC metadata into anything rendered from it.
+    clean = Image.new("RGB", rgb.size)
+    clean.paste(rgb)
+    return clean

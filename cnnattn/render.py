@@ -1,0 +1,71 @@
+"""Pure rendering: (photo, weight grid, colormap, opacity) -> overlay image. No model imports."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import matplotlib
+import numpy as np
+from PIL import Image, ImageDraw
+
+DEFAULT_COLORMAP = "inferno"  # perceptually uniform and readable with colour-vision deficiency
+COLORMAPS = ("inferno", "viridis", "cividis", "magma", "plasma", "turbo", "gray")
+
+
+@lru_cache(maxsize=16)
+def _lookup_table(colormap: str) -> np.ndarray:
+    if colormap not in matplotlib.colormaps:
+        raise ValueError(f"Unknown colormap {colormap!r}; try one of {', '.join(COLORMAPS)}.")
+    return (matplotlib.colormaps[colormap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)  # (256, 3)
+
+
+def upsample(weights: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Bilinear upsampling of an (h, w) grid to (height, width) = size[::-1]; grid cells tile the photo."""
+    grid = Image.fromarray(np.ascontiguousarray(weights, dtype=np.float32), mode="F")
+    return np.asarray(grid.resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def heatmap(weights: np.ndarray, size: tuple[int, int], colormap: str = DEFAULT_COLORMAP, vmax: float | None = None):
+    """Colour an (h, w) weight grid at `size` = (width, height); 0 maps to the colormap's start.
+
+    `vmax=None` scales each map to its own maximum; a shared `vmax` puts maps on one absolute
+    scale so they can be compared honestly.
+    """
+    top = float(weights.max()) if vmax is None else vmax
+    scaled = upsample(weights, size) / max(top, 1e-12)
+    indices = np.clip(scaled * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return _lookup_table(colormap)[indices]  # (H, W, 3) uint8
+
+
+def overlay(
+    image: Image.Image,
+    weights: np.ndarray,
+    colormap: str = DEFAULT_COLORMAP,
+    alpha: float = 0.5,
+    vmax: float | None = None,
+) -> Image.Image:
+    """Blend the coloured weight map over the photo: alpha=0 is the photo, 1 the heatmap alone."""
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError("Opacity must be between 0 and 1.")
+    photo = np.asarray(image.convert("RGB"), dtype=np.float32)
+    colours = heatmap(weights, image.size, colormap, vmax).astype(np.float32)
+    return Image.fromarray((photo * (1.0 - alpha) + colours * alpha + 0.5).astype(np.uint8))
+
+
+def mark_query(image: Image.Image, query: tuple[float, float], radius: int | None = None) -> Image.Image:
+    """Draw a ring where the SelfAttention query sits, so the row shown is unambiguous."""
+    marked = image.copy()
+    width, height = image.size
+    radius = radius or max(4, min(width, height) // 40)
+    x, y = query[0] * width, query[1] * height
+    draw = ImageDraw.Draw(marked)
+    draw.ellipse((x - radius, y - radius, x + radius, y + radius), outline=(0, 255, 255), width=max(2, radius // 3))
+    return marked
+
+
+def fit_within(image: Image.Image, max_side: int = 1024) -> Image.Image:
+    """Downscale big photos for display; overlays need no more pixels than a screen shows."""
+    scale = max_side / max(image.size)
+    if scale >= 1.0:
+        return image
+    return image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.BILINEAR)

@@ -1,0 +1,36 @@
+"""Shared fixtures: tiny seeded tensors for head maths, the real embedded backbone for the rest."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+IMAGENET_SAMPLES = SHARED / "data" / "imagenet-samples"
+COCO128 = SHARED / "data" / "coco128"
+
+
+def require_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} is absent (development data from ../shared)")
+    return path
+
+
+@pytest.fixture
+def generator():
+    return torch.Generator().manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def explainer():
+    from cnnattn import Explainer
+
+    return Explainer.load(device="cpu")
+
+
+@pytest.fixture(scope="session")
+def example_photos():
+    """Photos that ship inside installed packages, with their expected ImageNet class."""
+    from gradio.media import get_image
+
+    return {"cheetah": Path(get_image("cheetah.jpg")), "lion": Path(get_image("lion.jpg"))}
