@@ -34,3 +34,24 @@ def example_photos():
     from gradio.media import get_image
 
     return {"cheetah": Path(get_image("cheetah.jpg")), "lion": Path(get_image("lion.jpg"))}
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(explainer):
+    """The real Gradio app, launched once on 127.0.0.1 for API and browser tests."""
+    import app
+
+    demo = app.build_app(explainer)
+    demo.queue(default_concurrency_limit=1, max_size=64)
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=False, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()

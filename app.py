@@ -1,0 +1,234 @@
+"""cnnattn web app: upload a photo, see where the attention heads look. Layout and wiring only."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from cnnattn import BACKBONES, DEFAULT_BACKBONE, Explainer, ImageRejected, load_image
+from cnnattn.cache import LRUCache, content_key
+from cnnattn.explain import DEFAULT_CLASS_TEMPERATURE, Encoded
+from cnnattn.labels import class_names
+from cnnattn.outputs import RenderOptions, caption, render_overlays, sweep, write_outputs
+from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
+
+OUTPUT_MAX_AGE_S = 15 * 60  # rendered files outlive a request long enough to be downloaded
+TOP1 = "top-1 prediction"
+
+
+def example_photos() -> list[str]:
+    """Photos shipped inside installed packages (never development data)."""
+    import matplotlib
+    import sklearn
+    from gradio.media import get_image
+
+    return [
+        get_image("cheetah.jpg"),
+        get_image("lion.jpg"),
+        str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"),
+        get_image("tower.jpg"),
+        str(Path(sklearn.__file__).parent / "datasets" / "images" / "flower.jpg"),
+    ]
+
+
+def pass_raw_upload(component: gr.Image) -> gr.Image:
+    """Hand the raw upload path to cnnattn's safe loader instead of gradio's PIL preprocessing.
+
+    Gradio opens uploads with PIL before any check (a decompression bomb or a text file fails
+    there with an opaque error). Overriding `preprocess` on the instance, not by subclassing,
+    keeps the stock frontend: gradio serves any subclass as a custom component.
+    """
+    stock = component.preprocess
+
+    def preprocess(payload):
+        if payload is None:
+            return None
+        if payload.url and payload.url.startswith("data:"):
+            return stock(payload)  # webcam/clipboard data URLs: gradio writes them to a file
+        return payload.path
+
+    component.preprocess = preprocess
+    return component
+
+
+class Session:
+    """Server-side state shared by handlers: the model, cached encodings, and the outputs folder."""
+
+    def __init__(self, explainer: Explainer, output_dir: Path):
+        self.explainer = explainer
+        self.encodings: LRUCache[tuple[Image.Image, Encoded]] = LRUCache(capacity=32)
+        self.output_dir = output_dir
+
+    def encode(self, path: str) -> tuple[Image.Image, Encoded]:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise gr.Error("The uploaded file could not be read; please upload it again.") from exc
+
+        def create():
+            image = load_image(data)
+            return image, self.explainer.encode(image)
+
+        try:
+            return self.encodings.get_or_create(content_key(data), create)
+        except ImageRejected as exc:
+            raise gr.Error(str(exc)) from exc
+
+
+def class_choices(language: str) -> list[str]:
+    return [TOP1] + [f"{i}: {name}" for i, name in enumerate(class_names(language))]
+
+
+def parse_class(choice: str | None) -> int | None:
+    if not choice or choice == TOP1:
+        return None
+    try:
+        return int(choice.split(":", 1)[0])
+    except ValueError as exc:
+        raise gr.Error(f"Pick a class from the list, not {choice!r}.") from exc
+
+
+def build_app(explainer: Explainer) -> gr.Blocks:
+    session = Session(explainer, Path(tempfile.mkdtemp(prefix="cnnattn-outputs-")))
+
+    def explain(
+        image: str | None,
+        class_choice: str = TOP1,
+        query_x: float = 0.5,
+        query_y: float = 0.5,
+        colormap: str = DEFAULT_COLORMAP,
+        opacity: float = 0.5,
+        temperature: float = 1.0,
+        class_temperature: float = DEFAULT_CLASS_TEMPERATURE,
+        shared_scale: bool = False,
+        language: str = "en",
+    ):
+        """Predictions, one overlay per head, the raw weight grid, and files to download."""
+        if image is None:
+            raise gr.Error("Upload a photo first (or pick an example).")
+        if colormap not in COLORMAPS:
+            raise gr.Error(f"Unknown colormap {colormap!r}.")
+        photo, encoded = session.encode(image)
+        try:
+            explanation = explainer.explain_encoded(
+                encoded,
+                queries=[(query_x, query_y)],
+                class_index=parse_class(class_choice),
+                temperature=temperature,
+                class_temperature=class_temperature,
+                language=language,
+            )
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from exc
+        overlays = render_overlays(photo, explanation, RenderOptions(colormap, opacity, shared_scale))
+        sweep(session.output_dir, OUTPUT_MAX_AGE_S)
+        pngs, data_files = write_outputs(session.output_dir, overlays, explanation, Path(image).name)
+        labels = class_names(language)
+        gallery = [(str(p), caption(m, labels)) for p, m in zip(pngs, explanation.maps, strict=True)]
+        predictions = {p.label: p.prob for p in explanation.predictions}
+        notes = "\n".join(f"- {note}" for note in explainer.notes)
+        grid = np.round(explanation.maps[0].weights, 4).tolist()
+        return predictions, gallery, grid, [str(p) for p in pngs + data_files], notes
+
+    def choose_query(image: str | None, event: gr.SelectData) -> tuple[float, float]:
+        """A click on the photo sets the SelfAttention query to that point (fractions of w, h)."""
+        if image is None:
+            raise gr.Error("Upload a photo first.")
+        photo, _ = session.encode(image)
+        x, y = event.index
+        return min(max(x / photo.width, 0.0), 1.0), min(max(y / photo.height, 0.0), 1.0)
+
+    def relabel(language: str):
+        return gr.Dropdown(choices=class_choices(language), value=TOP1)
+
+    with gr.Blocks(title="cnnattn — where does the CNN look?") as demo:
+        gr.Markdown(
+            "# cnnattn\nUpload a photo. A pretrained CNN "
+            f"(`{explainer.model.backbone.name}`) classifies it and its attention heads show, as heatmaps, "
+            "the softmax weights they give to every position. Click the photo to move the SelfAttention query."
+        )
+        with gr.Row():
+            with gr.Column(scale=1):
+                image = pass_raw_upload(
+                    gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"], elem_id="photo")
+                )
+                run = gr.Button("Explain", variant="primary", elem_id="explain")
+                gr.Examples(example_photos(), inputs=image)
+                with gr.Accordion("Controls", open=True):
+                    class_choice = gr.Dropdown(class_choices("en"), value=TOP1, label="Class for the class map")
+                    with gr.Row():
+                        query_x = gr.Slider(0, 1, 0.5, step=0.01, label="Query x (click the photo)")
+                        query_y = gr.Slider(0, 1, 0.5, step=0.01, label="Query y")
+                    colormap = gr.Dropdown(list(COLORMAPS), value=DEFAULT_COLORMAP, label="Colormap")
+                    opacity = gr.Slider(0, 1, 0.5, step=0.05, label="Opacity")
+                    temperature = gr.Slider(0.1, 5, 1.0, step=0.1, label="Temperature of learned heads")
+                    class_temperature = gr.Slider(
+                        0.5, 20, DEFAULT_CLASS_TEMPERATURE, step=0.5, label="Temperature of the class map"
+                    )
+                    shared_scale = gr.Checkbox(False, label="One colour scale for all maps")
+                    language = gr.Radio([("English", "en"), ("中文", "zh")], value="en", label="Labels")
+            with gr.Column(scale=2):
+                predictions = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="predictions")
+                gallery = gr.Gallery(label="Attention maps", columns=3, height="auto", elem_id="maps")
+                notes = gr.Markdown(elem_id="notes")
+                with gr.Accordion("Raw weights of the class map", open=False):
+                    grid = gr.Dataframe(label="softmax weights (rows = grid rows)", elem_id="grid")
+                downloads = gr.File(label="Downloads: overlays (PNG), weights (JSON, .npy)", file_count="multiple")
+
+        inputs = [
+            image,
+            class_choice,
+            query_x,
+            query_y,
+            colormap,
+            opacity,
+            temperature,
+            class_temperature,
+            shared_scale,
+            language,
+        ]
+        outputs = [predictions, gallery, grid, downloads, notes]
+        run.click(explain, inputs, outputs, api_name="explain")
+        image.upload(explain, inputs, outputs, api_name=False)
+        image.select(choose_query, image, [query_x, query_y], api_name=False).then(
+            explain, inputs, outputs, api_name=False
+        )
+        for control in (class_choice, colormap, shared_scale):
+            control.change(explain, inputs, outputs, api_name=False)
+        for control in (opacity, temperature, class_temperature, query_x, query_y):
+            control.release(explain, inputs, outputs, api_name=False)
+        language.change(relabel, language, class_choice, api_name=False).then(explain, inputs, outputs, api_name=False)
+    return demo
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="cnnattn web app")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (CUDA when present)")
+    parser.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(BACKBONES))
+    parser.add_argument("--weights", type=Path, help="local backbone weights file (offline use)")
+    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    from cnnattn.backbones import BackboneUnavailable
+
+    try:
+        explainer = Explainer.load(args.backbone, args.device, weights=args.weights)
+    except (BackboneUnavailable, ValueError) as exc:
+        raise SystemExit(f"cnnattn: {exc}") from exc
+    demo = build_app(explainer)
+    demo.queue(default_concurrency_limit=1, max_size=64)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Rendering is a pure function; its pixels can be pinned."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cnnattn.render import heatmap, mark_query, overlay, upsample
+
+
+def test_upsample_keeps_grid_layout():
+    weights = np.zeros((2, 2), np.float32)
+    weights[0, 1] = 1.0  # top-right cell
+    big = upsample(weights, (40, 20))
+    assert big.shape == (20, 40)
+    assert big[:5, -5:].min() > 0.9 and big[-5:, :5].max() < 0.1
+
+
+def test_heatmap_uses_the_colormap_ends():
+    import matplotlib
+
+    weights = np.array([[0.0, 1.0]], np.float32)
+    colours = heatmap(weights, (2, 1), "viridis")
+    lut = matplotlib.colormaps["viridis"]
+    np.testing.assert_allclose(colours[0, 0], np.array(lut(0.0)[:3]) * 255, atol=1)
+    np.testing.assert_allclose(colours[0, 1], np.array(lut(1.0)[:3]) * 255, atol=1)
+
+
+def test_shared_scale_dims_weaker_maps():
+    weak = np.full((2, 2), 0.25, np.float32)
+    own = heatmap(weak, (2, 2), "gray")
+    shared = heatmap(weak, (2, 2), "gray", vmax=1.0)
+    assert own.mean() > 250 and 60 < shared.mean() < 70
+
+
+@pytest.mark.parametrize("alpha", [0.0, 1.0])
+def test_overlay_alpha_ends(alpha):
+    photo = Image.new("RGB", (8, 6), (10, 200, 30))
+    weights = np.full((2, 2), 0.25, np.float32)
+    out = np.asarray(overlay(photo, weights, "gray", alpha))
+    expected = (10, 200, 30) if alpha == 0 else (255, 255, 255)
+    assert out.shape == (6, 8, 3) and (out == expected).all()
+
+
+def test_overlay_rejects_bad_opacity():
+    with pytest.raises(ValueError, match="Opacity"):
+        overlay(Image.new("RGB", (4, 4)), np.ones((1, 1)), alpha=2)
+
+
+def test_mark_query_draws_at_the_point():
+    marked = np.asarray(mark_query(Image.new("RGB", (100, 100)), (0.25, 0.75), radius=8))
+    ys, xs = np.nonzero(marked.sum(axis=2))
+    assert abs(xs.mean() - 25) < 2 and abs(ys.mean() - 75) < 2
