@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from cnnattn import train
+from cnnattn import evaluate, train
 from cnnattn.backbones import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable
 from cnnattn.explain import CENTRE, DEFAULT_CLASS_TEMPERATURE, Encoded, Explainer
 from cnnattn.labels import LANGUAGES
@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of class labels")
     explain.add_argument("--workers", type=int, default=2, help="DataLoader workers that decode images")
     train.add_arguments(commands.add_parser("train", help="train attention heads on a labelled image folder"))
+    evaluate.add_arguments(commands.add_parser("evaluate", help="measure the trained heads; write docs/EVALUATION.md"))
     return parser
 
 
@@ -134,7 +135,7 @@ def run_explain(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"explain": run_explain, "train": train.run}[args.command](args)
+        return {"explain": run_explain, "train": train.run, "evaluate": evaluate.run}[args.command](args)
     except (BackboneUnavailable, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
