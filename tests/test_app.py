@@ -1,6 +1,7 @@
 """The real Gradio server on 127.0.0.1, called the way scripts and graders call it."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ def test_explain_with_just_an_image(client, example_photos):
     assert np.array(grid["data"], dtype=float).sum() == pytest.approx(1.0, abs=1e-2)
     names = sorted(path.rsplit("/", 1)[-1] for path in downloads)
     assert "weights.json" in names and "weights.npy" in names and any(n.endswith(".png") for n in names)
-    record = json.loads(next(open(p) for p in downloads if p.endswith("weights.json")).read())
+    record = json.loads(Path(next(p for p in downloads if p.endswith("weights.json"))).read_text())
     stacked = np.load(next(p for p in downloads if p.endswith("weights.npy")))
     assert stacked.shape[0] == len(record["maps"]) == len(gallery)
     np.testing.assert_allclose(stacked.sum(axis=(1, 2)), 1.0, atol=1e-5)
