@@ -3,21 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import tempfile
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
+import torch
 from PIL import Image
 
 from cnnattn import BACKBONES, DEFAULT_BACKBONE, Explainer, ImageRejected, load_image
 from cnnattn.cache import LRUCache, content_key
 from cnnattn.explain import DEFAULT_CLASS_TEMPERATURE, Encoded
 from cnnattn.labels import class_names
+from cnnattn.loading import MAX_FILE_BYTES
 from cnnattn.outputs import RenderOptions, caption, render_overlays, sweep, write_outputs
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
 
-OUTPUT_MAX_AGE_S = 15 * 60  # rendered files outlive a request long enough to be downloaded
+# gradio serves its own cached copy of every returned file, so ours only need to outlive the request.
+OUTPUT_MAX_AGE_S = 5 * 60
+# Public-server settings; docs/DEPLOYMENT.md explains each one.
+QUEUE_SIZE = 100  # jobs waiting in the whole server: a class of 30 with a few events each
+JOBS_PER_SESSION = 3  # jobs one browser tab or script may have waiting or running at once
+CACHE_SWEEP_S = (300, 1800)  # every 5 min, delete gradio's copies of uploads and outputs older than 30 min
+OUT_OF_MEMORY = "The server ran out of GPU memory for this photo; please try again in a moment."
 TOP1 = "top-1 prediction"
 
 
@@ -80,6 +90,16 @@ class Session:
             raise gr.Error(str(exc)) from exc
 
 
+@contextlib.contextmanager
+def out_of_memory_as_error():
+    """A CUDA OOM on a shared GPU is transient: free the cache, tell the user, keep serving."""
+    try:
+        yield
+    except torch.cuda.OutOfMemoryError as exc:
+        torch.cuda.empty_cache()
+        raise gr.Error(OUT_OF_MEMORY) from exc
+
+
 def class_choices(language: str) -> list[str]:
     return [TOP1] + [f"{i}: {name}" for i, name in enumerate(class_names(language))]
 
@@ -113,18 +133,19 @@ def build_app(explainer: Explainer) -> gr.Blocks:
             raise gr.Error("Upload a photo first (or pick an example).")
         if colormap not in COLORMAPS:
             raise gr.Error(f"Unknown colormap {colormap!r}.")
-        photo, encoded = session.encode(image)
-        try:
-            explanation = explainer.explain_encoded(
-                encoded,
-                queries=[(query_x, query_y)],
-                class_index=parse_class(class_choice),
-                temperature=temperature,
-                class_temperature=class_temperature,
-                language=language,
-            )
-        except ValueError as exc:
-            raise gr.Error(str(exc)) from exc
+        with out_of_memory_as_error():
+            photo, encoded = session.encode(image)
+            try:
+                explanation = explainer.explain_encoded(
+                    encoded,
+                    queries=[(query_x, query_y)],
+                    class_index=parse_class(class_choice),
+                    temperature=temperature,
+                    class_temperature=class_temperature,
+                    language=language,
+                )
+            except ValueError as exc:
+                raise gr.Error(str(exc)) from exc
         overlays = render_overlays(photo, explanation, RenderOptions(colormap, opacity, shared_scale))
         sweep(session.output_dir, OUTPUT_MAX_AGE_S)
         pngs, data_files = write_outputs(session.output_dir, overlays, explanation, Path(image).name)
@@ -139,14 +160,17 @@ def build_app(explainer: Explainer) -> gr.Blocks:
         """A click on the photo sets the SelfAttention query to that point (fractions of w, h)."""
         if image is None:
             raise gr.Error("Upload a photo first.")
-        photo, _ = session.encode(image)
+        with out_of_memory_as_error():
+            photo, _ = session.encode(image)
         x, y = event.index
         return min(max(x / photo.width, 0.0), 1.0), min(max(y / photo.height, 0.0), 1.0)
 
     def relabel(language: str):
         return gr.Dropdown(choices=class_choices(language), value=TOP1)
 
-    with gr.Blocks(title="cnnattn — where does the CNN look?") as demo:
+    with gr.Blocks(
+        title="cnnattn — where does the CNN look?", delete_cache=CACHE_SWEEP_S, analytics_enabled=False
+    ) as demo:
         gr.Markdown(
             "# cnnattn\nUpload a photo. A pretrained CNN "
             f"(`{explainer.model.backbone.name}`) classifies it and its attention heads show, as heatmaps, "
@@ -214,7 +238,67 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(BACKBONES))
     parser.add_argument("--weights", type=Path, help="local backbone weights file (offline use)")
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    parser.add_argument("--root-path", help="URL prefix when served behind a reverse proxy, e.g. /cnnattn")
     return parser.parse_args(argv)
+
+
+def limit_jobs_per_session(demo: gr.Blocks, limit: int) -> None:
+    """Refuse a session's new job while it has `limit` waiting or running, so one script cannot
+    fill the queue ahead of a class. Gradio has no such setting, so this wraps the queue's `push`.
+
+    Calls without a session (the `/call/` REST route) share one allowance per client address.
+    """
+    queue = demo._queue
+    push = queue.push
+    admission = asyncio.Lock()  # count and enqueue as one step, or a burst slips past the count
+
+    def owner(session_hash: str | None, event_id: str | None, request) -> str:
+        anonymous = session_hash is None or session_hash == event_id  # gradio names such events by their id
+        host = request.client.host if request is not None and request.client else "unknown"
+        return f"address:{host}" if anonymous else session_hash
+
+    def jobs_of(key: str) -> int:
+        waiting = [e for events in queue.event_queue_per_concurrency_id.values() for e in events.queue]
+        running = [e for job in queue.active_jobs if job for e in job]
+        return sum(owner(e.session_hash, e._id, e.request) == key for e in waiting + running)
+
+    async def limited_push(body, request, username):
+        async with admission:
+            if jobs_of(owner(body.session_hash, None, request)) >= limit:
+                message = f"You already have {limit} requests in progress; wait for them to finish."
+                return False, message, "queue_full"
+            return await push(body, request, username)
+
+    queue.push = limited_push
+
+
+def launch_options(host: str, port: int, share: bool = False, root_path: str | None = None) -> dict:
+    """Keyword arguments for `demo.launch` on a public server (docs/DEPLOYMENT.md explains each)."""
+    options = dict(
+        server_name=host,
+        server_port=port,
+        share=share,
+        max_file_size=MAX_FILE_BYTES,  # refused at the upload route, before anything is written to disk
+        show_error=False,  # unexpected exceptions show a generic error; user mistakes are gr.Error
+        allowed_paths=[],  # only gradio's own cache is served; outputs are copied into it
+        strict_cors=True,
+        run_history=False,  # no record of students' photos, in the browser or elsewhere
+        enable_monitoring=False,
+        mcp_server=False,
+        pwa=False,
+        ssr_mode=False,
+        app_kwargs={"docs_url": None, "redoc_url": None, "openapi_url": None},
+    )
+    if root_path is not None:
+        options["root_path"] = root_path
+    return options
+
+
+def serve(demo: gr.Blocks, host: str, port: int, share: bool = False, root_path: str | None = None, **extra):
+    """Queue and launch with the public-server settings; main() and the tests both start the app here."""
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1, api_open=False)
+    limit_jobs_per_session(demo, JOBS_PER_SESSION)
+    return demo.launch(**launch_options(host, port, share, root_path), **extra)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -225,9 +309,7 @@ def main(argv: list[str] | None = None) -> None:
         explainer = Explainer.load(args.backbone, args.device, weights=args.weights)
     except (BackboneUnavailable, ValueError) as exc:
         raise SystemExit(f"cnnattn: {exc}") from exc
-    demo = build_app(explainer)
-    demo.queue(default_concurrency_limit=1, max_size=64)
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, show_error=False)
+    serve(build_app(explainer), args.host, args.port, args.share, args.root_path)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@ file's mode, the result is an 8-bit RGB image upright as the user sees it, with 
 from __future__ import annotations
 
 import io
+import os
+import stat
+import struct
 import warnings
 from pathlib import Path
 
@@ -32,6 +35,8 @@ def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
     data = _read_bytes(source)
     with warnings.catch_warnings():
         # PIL signals decompression bombs with a warning below 2x MAX_IMAGE_PIXELS: make it an error.
+        # Its other warnings (corrupt EXIF, truncated TIFF tags) would only flood a public server's log.
+        warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
@@ -39,6 +44,7 @@ def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
             if image.format == "JPEG":
                 image.draft("RGB", _draft_size(image.size))
             image = ImageOps.exif_transpose(image)  # loads pixels; the first frame of animations
+            return _to_rgb(image)
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -47,9 +53,9 @@ def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
             raise ImageRejected(
                 f"This file is not an image cnnattn can read; use one of {', '.join(ALLOWED_FORMATS)}."
             ) from exc
-        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError) as exc:
+            # PIL's parsers report damaged files with all of these; none is the user's to debug.
             raise ImageRejected("The image file is damaged or truncated and cannot be decoded.") from exc
-    return _to_rgb(image)
 
 
 def _read_bytes(source: str | Path | bytes) -> bytes:
@@ -58,10 +64,11 @@ def _read_bytes(source: str | Path | bytes) -> bytes:
     else:
         path = Path(source)
         try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise ImageRejected(_too_large(size))
-            data = path.read_bytes()
+            # O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore the flag.
+            with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:
+                if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                    raise ImageRejected(f"{path.name} is not a regular file.")  # a FIFO or /dev/zero never ends
+                data = file.read(MAX_FILE_BYTES + 1)  # bounded: the file may grow after any size check
         except ImageRejected:
             raise
         except OSError as exc:
@@ -99,9 +106,12 @@ def _draft_size(size: tuple[int, int]) -> tuple[int, int]:
 
 def _to_rgb(image: Image.Image) -> Image.Image:
     """Explicit conversions: 16-bit and float scaled (not clipped), alpha composited on white."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if image.mode.startswith("I;16") or values.max() > 255 else 255.0
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        values = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+        peak = float(values.max(initial=0.0))
+        top = 65535.0 if image.mode.startswith("I;16") or peak > 255 else 255.0
+        if image.mode == "F" and peak <= 1.0:
+            top = 1.0  # float images usually hold 0..1
         image = Image.fromarray(np.clip(values / top * 255.0, 0, 255).astype(np.uint8), mode="L")
     if image.mode == "P":
         image = image.convert("RGBA")

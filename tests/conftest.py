@@ -50,8 +50,7 @@ def app_url(explainer):
     import app
 
     demo = app.build_app(explainer)
-    demo.queue(default_concurrency_limit=1, max_size=64)
     port = _free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, show_error=False, quiet=True)
+    app.serve(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)  # the public-server settings
     yield f"http://127.0.0.1:{port}/"
     demo.close()
