@@ -6,6 +6,8 @@ so it works offline. Other names use timm's standard download and cache.
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ import torch
 from torch import nn
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
+HUB_HOST = "huggingface.co"
 
 
 class BackboneUnavailable(RuntimeError):
@@ -117,18 +120,50 @@ def create_backbone(name: str = DEFAULT_BACKBONE, weights: str | Path | None = N
         model = timm.create_model(spec.timm_name, pretrained=False)
         _load_embedded_lite0(model)
     else:
-        try:
-            model = timm.create_model(spec.timm_name, pretrained=True)
-        except Exception as exc:  # network, hub and cache errors come in many types
-            raise BackboneUnavailable(
-                f"Pretrained weights for {name} could not be downloaded or found in the cache "
-                f"(HF_HOME={_hf_home()}). Connect once to fill the cache, or pass a local weights file "
-                f"with --weights PATH (a timm {spec.timm_name} state dict, .safetensors or .pth)."
-            ) from exc
+        model = _create_downloaded(name, spec)
     return Backbone(name, model, spec)
 
 
-def _hf_home() -> str:
-    import os
+def _create_downloaded(name: str, spec: BackboneSpec) -> nn.Module:
+    """timm's pretrained weights: from the Hugging Face cache if there, else a download.
 
+    Offline, hub clients retry for over a minute before failing; checking the cache and the
+    host first turns that into one immediate sentence.
+    """
+    from huggingface_hub import try_to_load_from_cache
+
+    repo = timm.models.get_pretrained_cfg(spec.timm_name).hf_hub_id
+    cached = next(
+        (
+            path
+            for file in ("model.safetensors", "pytorch_model.bin")
+            if isinstance(path := try_to_load_from_cache(repo, file), str)
+        ),
+        None,
+    )
+    if cached is None and not _reachable(HUB_HOST):
+        raise BackboneUnavailable(
+            f"Pretrained weights for {name} are not in the Hugging Face cache ({_hf_home()}) and {HUB_HOST} "
+            f"cannot be reached. Connect once to fill the cache, or pass a local weights file with --weights PATH "
+            f"(a timm {spec.timm_name} state dict, .safetensors or .pth)."
+        )
+    try:
+        overlay = {"file": cached} if cached else None
+        return timm.create_model(spec.timm_name, pretrained=True, pretrained_cfg_overlay=overlay)
+    except Exception as exc:  # network, hub and cache errors come in many types
+        raise BackboneUnavailable(
+            f"Pretrained weights for {name} could not be downloaded or loaded ({exc.__class__.__name__}). "
+            f"Pass a local weights file with --weights PATH."
+        ) from exc
+
+
+def _reachable(host: str, timeout_s: float = 3.0) -> bool:
+    try:
+        socket.create_connection((host, 443), timeout=timeout_s).close()
+        return True
+    except OSError:
+        return False
+
+
+def _hf_home() -> str:
     return os.environ.get("HF_HOME", str(Path.home() / ".cache" / "huggingface"))
