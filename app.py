@@ -15,14 +15,14 @@ from PIL import Image
 
 from cnnattn import BACKBONES, DEFAULT_BACKBONE, Explainer, ImageRejected, load_image
 from cnnattn.cache import LRUCache, content_key
-from cnnattn.explain import DEFAULT_CLASS_TEMPERATURE, Encoded
+from cnnattn.explain import DEFAULT_CLASS_TEMPERATURE, Encoded, resolve_device
 from cnnattn.labels import class_names
 from cnnattn.loading import MAX_FILE_BYTES
 from cnnattn.outputs import RenderOptions, caption, render_overlays, sweep, write_outputs
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
 
 # gradio serves its own cached copy of every returned file, so ours only need to outlive the request.
-OUTPUT_MAX_AGE_S = 5 * 60
+OUTPUT_MAX_AGE_S = 60
 # Public-server settings; docs/DEPLOYMENT.md explains each one.
 QUEUE_SIZE = 100  # jobs waiting in the whole server: a class of 30 with a few events each
 JOBS_PER_SESSION = 3  # jobs one browser tab or script may have waiting or running at once
@@ -306,6 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     from cnnattn.backbones import BackboneUnavailable
 
     try:
+        resolve_device(args.device)  # fail at once, before loading a backbone, when no GPU is there
         explainer = Explainer.load(args.backbone, args.device, weights=args.weights)
     except (BackboneUnavailable, ValueError) as exc:
         raise SystemExit(f"cnnattn: {exc}") from exc
