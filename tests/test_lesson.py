@@ -1,0 +1,282 @@
+"""Classroom-mode maths against direct formulas: readouts, lesson steps, link state, strings."""
+
+import copy
+import math
+import string
+from urllib.parse import parse_qsl
+
+import numpy as np
+import pytest
+import torch
+
+from cnnattn import lesson, readouts
+from cnnattn.heads import SelfAttention, SimpleAttention
+from cnnattn.i18n import STRINGS, resolve_language, text
+from cnnattn.lesson_view import LessonSettings, cell_query, lesson_view, link_params, parse_params
+from cnnattn.model import AttentionModel
+
+
+def random_map(shape=(6, 9), seed=0, sharpness=3.0):
+    logits = np.random.default_rng(seed).normal(size=shape) * sharpness
+    weights = np.exp(logits - logits.max())
+    return weights / weights.sum()
+
+
+# Readouts ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (7, 7), (8, 12)])
+def test_uniform_map_has_every_position_effective(shape):
+    uniform = np.full(shape, 1.0 / np.prod(shape))
+    assert readouts.entropy(uniform) == pytest.approx(math.log(np.prod(shape)))
+    assert readouts.effective_positions(uniform) == pytest.approx(np.prod(shape))
+
+
+def test_one_hot_map_has_one_effective_position_and_full_top1_mass():
+    one_hot = np.zeros((5, 5))
+    one_hot[2, 3] = 1.0
+    assert readouts.entropy(one_hot) == 0.0
+    assert readouts.effective_positions(one_hot) == 1.0
+    assert readouts.top_k_mass(one_hot, 1) == 1.0
+    region = readouts.smallest_region(one_hot, 0.99)
+    assert region.sum() == 1 and region[2, 3]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("share", [0.1, 0.5, 0.9])
+def test_smallest_region_holds_the_share_and_no_smaller_set_does(seed, share):
+    weights = random_map(seed=seed)
+    region = readouts.smallest_region(weights, share)
+    count = int(region.sum())
+    assert weights[region].sum() >= share - 1e-9
+    # Direct reference: the heaviest count-1 positions hold less than the share.
+    heaviest = np.sort(weights.ravel())[::-1]
+    assert heaviest[: count - 1].sum() < share
+    assert readouts.top_k_mass(weights, count) == pytest.approx(weights[region].sum())
+
+
+def test_entropy_matches_the_direct_formula():
+    weights = random_map(seed=3, sharpness=1.0)
+    assert readouts.entropy(weights) == pytest.approx(float(-(weights * np.log(weights)).sum()))
+
+
+def test_spearman_matches_pearson_of_ranks_and_top_k_overlap():
+    a, b = random_map(seed=1), random_map(seed=2)
+    ranks_a = np.argsort(np.argsort(a.ravel()))
+    ranks_b = np.argsort(np.argsort(b.ravel()))
+    assert readouts.spearman(a, b) == pytest.approx(np.corrcoef(ranks_a, ranks_b)[0, 1])
+    assert readouts.spearman(a, a) == pytest.approx(1.0)
+    assert readouts.spearman(a, -a) == pytest.approx(-1.0)
+    assert readouts.top_k_overlap(a, a, 5) == 1.0
+    assert readouts.top_k_overlap(a, 1 - a, 5) == 0.0
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_summary_names_the_place_of_the_mass(language):
+    weights = np.full((6, 6), 1e-6)
+    weights[0, 5] = 1.0  # top right corner
+    weights /= weights.sum()
+    sentence = readouts.summary(readouts.read(weights, 0.5), language)
+    assert ("top right" if language == "en" else "右上方") in sentence
+    assert "1" in sentence and "36" in sentence
+
+
+# Lesson steps on real features ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def features(explainer, example_photos):
+    from cnnattn import load_image
+
+    return explainer.encode(load_image(example_photos["cheetah"])).features
+
+
+@pytest.fixture(scope="module")
+def trained_like(explainer):
+    """The real backbone with seeded SimpleAttention (2 heads) and SelfAttention (2 heads) heads."""
+    torch.manual_seed(0)
+    channels = explainer.model.backbone.num_features
+    model = AttentionModel(explainer.model.backbone, SimpleAttention(channels, 2), SelfAttention(channels, 2, 16))
+    return model.eval()
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 4.0])
+def test_class_lesson_matches_the_class_map(explainer, features, temperature):
+    model = explainer.model
+    step = lesson.pooling_lesson(model, features, "class", temperature)
+    with torch.inference_mode():
+        assert step.class_index == int(model.backbone.forward_head(features).argmax())
+    with torch.inference_mode():
+        expected = model.class_maps(features, torch.tensor([step.class_index]), temperature)[0]
+    np.testing.assert_allclose(step.weights, expected.numpy(), atol=1e-6)
+    assert step.weights.sum() == pytest.approx(1.0, abs=1e-5)
+    # Step 2 from step 1 by the direct formula.
+    direct = np.exp((step.scores - step.scores.max()) / temperature)
+    np.testing.assert_allclose(step.weights, direct / direct.sum(), atol=1e-6)
+
+
+def test_class_lesson_at_high_temperature_is_average_pooling(explainer, features):
+    step = lesson.pooling_lesson(explainer.model, features, "class", 1e6)
+    np.testing.assert_allclose(step.weights, 1.0 / step.weights.size, rtol=1e-3)
+    np.testing.assert_allclose(step.logits, step.average_logits, atol=1e-3)
+
+
+def test_simple_lesson_step3_is_the_heads_pooled_output(trained_like, features):
+    with torch.inference_mode():
+        pooled, weights = trained_like.simple(features, 2.0)  # (1, K, C), (1, K, H, W)
+    for k in range(2):
+        step = lesson.pooling_lesson(trained_like, features, f"simple/{k}", 2.0)
+        np.testing.assert_allclose(step.weights, weights[0, k].detach().numpy(), atol=1e-6)
+        np.testing.assert_allclose(step.pooled, pooled[0, k].detach().numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("query", [(0.0, 0.0), (0.31, 0.62), (1.0, 1.0)])
+def test_query_lesson_is_the_heads_softmax_row(trained_like, features, query):
+    with torch.inference_mode():
+        _, weights = trained_like.self_attention(features, 1.5)  # (1, heads, HW, HW)
+    H, W = features.shape[-2:]
+    for head in range(2):
+        step = lesson.query_lesson(trained_like, features, f"self/{head}", query, 1.5)
+        row, col = step.cell
+        expected = weights[0, head, row * W + col].detach().numpy().reshape(H, W)
+        np.testing.assert_allclose(step.weights, expected, atol=1e-6)
+        np.testing.assert_allclose(step.scaled, step.dots / math.sqrt(16), rtol=1e-5, atol=1e-6)
+        assert step.weights.sum() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_feature_self_attention_is_softmax_of_scaled_feature_products(explainer, features):
+    step = lesson.query_lesson(explainer.model, features, lesson.FEATURE_SELF, (0.5, 0.5), 2.0)
+    x = features[0].flatten(1).T.double()  # (HW, C)
+    i = step.cell[0] * features.shape[-1] + step.cell[1]
+    scores = (x @ x[i]) / math.sqrt(x.shape[1]) / 2.0
+    np.testing.assert_allclose(step.weights.ravel(), torch.softmax(scores, 0).numpy(), atol=1e-5)
+    np.testing.assert_allclose(step.mixed, (torch.softmax(scores, 0) @ x).numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_unknown_head_and_bad_temperature_are_refused(explainer, features):
+    with pytest.raises(ValueError, match="choose one of"):
+        lesson.pooling_lesson(explainer.model, features, "simple/0", 1.0)
+    with pytest.raises(ValueError, match="positive"):
+        lesson.pooling_lesson(explainer.model, features, "class", 0.0)
+
+
+def _state(model):
+    return {name: tensor.clone() for name, tensor in model.state_dict().items()}
+
+
+def test_sanity_check_changes_the_map_and_never_the_shared_model(explainer, trained_like, features):
+    before = _state(trained_like)
+    real = lesson.pooling_lesson(trained_like, features, "class", 4.0).weights
+    random = lesson.randomised_weights(trained_like, features, "class", 4.0)
+    assert readouts.spearman(real, random) < 0.9
+    lesson.randomised_weights(trained_like, features, "self/1", 1.0, query=(0.3, 0.3))
+    lesson.randomised_weights(explainer.model, features, lesson.FEATURE_SELF, 1.0, query=(0.3, 0.3))
+    after = _state(trained_like)
+    assert all(torch.equal(before[name], after[name]) for name in before)
+
+
+def test_gradcam_leaves_the_shared_model_as_it_was(explainer, example_photos):
+    from cnnattn import load_image
+
+    model = explainer.model
+    photo = load_image(example_photos["cheetah"])
+    inputs = explainer.preprocessing(photo)[None]
+    before = _state(model)
+    hooks = [len(m._forward_hooks) + len(m._backward_hooks) for m in model.modules()]
+    cam = lesson.gradcam_grid(model, inputs, 293)
+    assert cam.shape == explainer.encode(photo).features.shape[-2:]
+    assert cam.sum() == pytest.approx(1.0, abs=1e-5)
+    assert all(torch.equal(before[n], t) for n, t in model.state_dict().items())
+    assert [len(m._forward_hooks) + len(m._backward_hooks) for m in model.modules()] == hooks
+    assert not any(p.requires_grad for p in model.parameters())
+    # Grad-CAM of the cheetah class and the cheetah class map agree on where the cheetah is.
+    class_map = lesson.pooling_lesson(model, explainer.encode(photo).features, "class", 4.0, 293).weights
+    assert readouts.spearman(cam, class_map) > 0.3
+
+
+def test_occlusion_covers_exactly_the_masked_cells(explainer):
+    inputs = torch.ones(1, 3, 64, 96)
+    mask = np.zeros((2, 3), dtype=bool)
+    mask[1, 2] = True
+    covered = lesson.occlude(inputs, mask)
+    assert covered[..., 32:, 64:].abs().sum() == 0
+    assert covered[..., :32, :].eq(1).all() and covered[..., :, :64].eq(1).all()
+
+
+@pytest.mark.slow
+def test_deletion_curve_starts_at_the_prediction_and_attention_order_hurts_more(explainer, example_photos):
+    from cnnattn import load_image
+
+    photo = load_image(example_photos["cheetah"])
+    inputs = explainer.preprocessing(photo)[None]
+    encoded = explainer.encode(photo)
+    weights = lesson.pooling_lesson(explainer.model, encoded.features, "class", 4.0, 293).weights
+    curve = lesson.deletion_curve(explainer.model, inputs, weights, 293, steps=5)
+    assert curve.attention[0] == pytest.approx(float(encoded.logits.softmax(-1)[0, 293]), abs=1e-4)
+    assert curve.attention[0] == curve.random[0]
+    assert curve.area(curve.attention, curve.fractions) < curve.area(curve.random, curve.fractions)
+
+
+# View: settings, links, strings --------------------------------------------------------------------
+
+
+def test_link_round_trips_the_settings():
+    heads = ["class", lesson.FEATURE_SELF]
+    settings = LessonSettings(lesson.FEATURE_SELF, 2.5, (0.3, 0.6), "viridis", 0.7, True, 0.8, 7, "zh")
+    params = dict(parse_qsl(link_params(settings, "cheetah")))  # as the server decodes the page's query
+    restored, example = parse_params(params, LessonSettings(), heads, ["cheetah", "lion"])
+    assert example == "cheetah"
+    assert restored == settings
+
+
+def test_bad_link_values_are_ignored_not_fatal():
+    params = {"head": "evil", "t": "nan", "qx": "2", "cmap": "jet;", "k": "x", "lang": "fr", "example": "../etc"}
+    restored, example = parse_params(params, LessonSettings(), ["class"], ["cheetah"])
+    assert restored == LessonSettings() and example is None
+
+
+def test_table_click_selects_the_cell_centre():
+    assert cell_query(0, 0, (8, 12)) == (0.5 / 12, 0.5 / 8)
+    with pytest.raises(ValueError):
+        cell_query(8, 0, (8, 12))
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_view_shows_weights_summing_to_one_in_both_languages(explainer, features, example_photos, language):
+    from cnnattn import load_image
+
+    encoded = explainer.encode(load_image(example_photos["cheetah"]))
+    photo = load_image(example_photos["cheetah"])
+    for head in lesson.head_names(explainer.model):
+        view = lesson_view(explainer.model, photo, encoded, LessonSettings(head=head, language=language))
+        shown = np.array([row[1:] for row in view.weights.rows], dtype=float)
+        assert shown.sum() == pytest.approx(1.0, abs=shown.size * 5e-5)
+        assert view.images[0].size == view.images[1].size
+        if language == "zh":
+            assert "第 1 步" in view.step_texts[0]
+
+
+def test_every_string_exists_in_both_languages_and_formats():
+    assert STRINGS["en"].keys() == STRINGS["zh"].keys()
+    for language, strings in STRINGS.items():
+        for key, template in strings.items():
+            try:
+                fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+            except ValueError:  # LaTeX braces: only formulas are shown verbatim, never formatted
+                assert key.endswith(".formula"), key
+                continue
+            text(key, language, **dict.fromkeys(fields, 1))
+
+
+@pytest.mark.parametrize(
+    ("browser", "expected"), [("zh-CN", "zh"), ("zh", "zh"), ("en-GB", "en"), ("fr", "en"), ("", "en")]
+)
+def test_browser_language_resolves(browser, expected):
+    assert resolve_language(browser) == expected
+
+
+def test_pooling_lesson_does_not_touch_model_state(explainer, features):
+    model = explainer.model
+    before = copy.deepcopy(_state(model))
+    lesson.pooling_lesson(model, features, "class", 3.0)
+    assert all(torch.equal(before[n], t) for n, t in model.state_dict().items())
