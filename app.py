@@ -16,10 +16,12 @@ from PIL import Image
 from cnnattn import BACKBONES, DEFAULT_BACKBONE, Explainer, ImageRejected, load_image
 from cnnattn.cache import LRUCache, content_key
 from cnnattn.explain import DEFAULT_CLASS_TEMPERATURE, Encoded, resolve_device
+from cnnattn.i18n import LANGUAGE_CHOICES, text
 from cnnattn.labels import class_names
 from cnnattn.loading import MAX_FILE_BYTES
 from cnnattn.outputs import RenderOptions, caption, render_overlays, sweep, write_outputs
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
+from lesson_tab import build_lesson_tab, translated
 
 # gradio serves its own cached copy of every returned file, so ours only need to outlive the request.
 OUTPUT_MAX_AGE_S = 60
@@ -168,41 +170,45 @@ def build_app(explainer: Explainer) -> gr.Blocks:
     def relabel(language: str):
         return gr.Dropdown(choices=class_choices(language), value=TOP1)
 
+    def explain_if_photo(image: str | None, *controls):
+        """Language switches re-explain only when there is a photo (a first visit has none)."""
+        return explain(image, *controls) if image is not None else tuple(gr.skip() for _ in range(5))
+
     with gr.Blocks(
         title="cnnattn — where does the CNN look?", delete_cache=CACHE_SWEEP_S, analytics_enabled=False
     ) as demo:
-        gr.Markdown(
-            "# cnnattn\nUpload a photo. A pretrained CNN "
-            f"(`{explainer.model.backbone.name}`) classifies it and its attention heads show, as heatmaps, "
-            "the softmax weights they give to every position. Click the photo to move the SelfAttention query."
-        )
-        with gr.Row():
-            with gr.Column(scale=1):
-                image = pass_raw_upload(
-                    gr.Image(label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"], elem_id="photo")
-                )
-                run = gr.Button("Explain", variant="primary", elem_id="explain")
-                gr.Examples(example_photos(), inputs=image)
-                with gr.Accordion("Controls", open=True):
-                    class_choice = gr.Dropdown(class_choices("en"), value=TOP1, label="Class for the class map")
-                    with gr.Row():
-                        query_x = gr.Slider(0, 1, 0.5, step=0.01, label="Query x (click the photo)")
-                        query_y = gr.Slider(0, 1, 0.5, step=0.01, label="Query y")
-                    colormap = gr.Dropdown(list(COLORMAPS), value=DEFAULT_COLORMAP, label="Colormap")
-                    opacity = gr.Slider(0, 1, 0.5, step=0.05, label="Opacity")
-                    temperature = gr.Slider(0.1, 5, 1.0, step=0.1, label="Temperature of learned heads")
-                    class_temperature = gr.Slider(
-                        0.5, 20, DEFAULT_CLASS_TEMPERATURE, step=0.5, label="Temperature of the class map"
+        intro = gr.Markdown(text("explore.intro", "en", backbone=explainer.model.backbone.name))
+        language = gr.Radio(LANGUAGE_CHOICES, value="en", label=text("language"), elem_id="language")
+        with gr.Tabs(elem_id="tabs") as tabs:
+            with gr.Tab(text("tab.explore"), id="explore", elem_id="explore-tab") as explore, gr.Row():
+                with gr.Column(scale=1):
+                    image = pass_raw_upload(
+                        gr.Image(
+                            label="Photo", type="filepath", sources=["upload", "webcam", "clipboard"], elem_id="photo"
+                        )
                     )
-                    shared_scale = gr.Checkbox(False, label="One colour scale for all maps")
-                    language = gr.Radio([("English", "en"), ("中文", "zh")], value="en", label="Labels")
-            with gr.Column(scale=2):
-                predictions = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="predictions")
-                gallery = gr.Gallery(label="Attention maps", columns=3, height="auto", elem_id="maps")
-                notes = gr.Markdown(elem_id="notes")
-                with gr.Accordion("Raw weights of the class map", open=False):
-                    grid = gr.Dataframe(label="softmax weights (rows = grid rows)", elem_id="grid")
-                downloads = gr.File(label="Downloads: overlays (PNG), weights (JSON, .npy)", file_count="multiple")
+                    run = gr.Button("Explain", variant="primary", elem_id="explain")
+                    gr.Examples(example_photos(), inputs=image)
+                    with gr.Accordion("Controls", open=True):
+                        class_choice = gr.Dropdown(class_choices("en"), value=TOP1, label="Class for the class map")
+                        with gr.Row():
+                            query_x = gr.Slider(0, 1, 0.5, step=0.01, label="Query x (click the photo)")
+                            query_y = gr.Slider(0, 1, 0.5, step=0.01, label="Query y")
+                        colormap = gr.Dropdown(list(COLORMAPS), value=DEFAULT_COLORMAP, label="Colormap")
+                        opacity = gr.Slider(0, 1, 0.5, step=0.05, label="Opacity")
+                        temperature = gr.Slider(0.1, 5, 1.0, step=0.1, label="Temperature of learned heads")
+                        class_temperature = gr.Slider(
+                            0.5, 20, DEFAULT_CLASS_TEMPERATURE, step=0.5, label="Temperature of the class map"
+                        )
+                        shared_scale = gr.Checkbox(False, label="One colour scale for all maps")
+                with gr.Column(scale=2):
+                    predictions = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="predictions")
+                    gallery = gr.Gallery(label="Attention maps", columns=3, height="auto", elem_id="maps")
+                    notes = gr.Markdown(elem_id="notes")
+                    with gr.Accordion("Raw weights of the class map", open=False):
+                        grid = gr.Dataframe(label="softmax weights (rows = grid rows)", elem_id="grid")
+                    downloads = gr.File(label="Downloads: overlays (PNG), weights (JSON, .npy)", file_count="multiple")
+            build_lesson_tab(explainer, session, demo, language, example_photos(), tabs, pass_raw_upload)
 
         inputs = [
             image,
@@ -226,7 +232,25 @@ def build_app(explainer: Explainer) -> gr.Blocks:
             control.change(explain, inputs, outputs, api_name=False)
         for control in (opacity, temperature, class_temperature, query_x, query_y):
             control.release(explain, inputs, outputs, api_name=False)
-        language.change(relabel, language, class_choice, api_name=False).then(explain, inputs, outputs, api_name=False)
+        language.change(relabel, language, class_choice, api_name=False).then(
+            explain_if_photo, inputs, outputs, api_name=False
+        )
+        explore_labels = [(explore, "tab.explore", "label"), (intro, "explore.intro", "value")]
+        explore_labels += [(run, "explore.run", "value"), (image, "explore.photo", "label")]
+        for component, key in [
+            (class_choice, "class"), (query_x, "query_x"), (query_y, "query_y"), (colormap, "colormap"),
+            (opacity, "opacity"), (temperature, "temperature"), (class_temperature, "class_temperature"),
+            (shared_scale, "shared_scale"), (predictions, "predictions"), (gallery, "maps"), (grid, "grid"),
+            (downloads, "downloads"),
+        ]:  # fmt: skip
+            explore_labels.append((component, f"explore.{key}", "label"))
+        language.change(
+            lambda lang: translated(explore_labels, lang, backbone=explainer.model.backbone.name),
+            language,
+            [component for component, _, _ in explore_labels],
+            api_name=False,
+            queue=False,
+        )
     return demo
 
 
