@@ -126,36 +126,67 @@ def extract_features(
     seed: int,
     root: Path,
     device: torch.device,
+    chunk_dir: Path | None = None,
+    chunk_size: int = 50,
 ) -> FeatureSet:
-    """Features for `views[i]` views of image i (view 0 clean, the rest augmented)."""
-    features, image_ids, view_ids = [], [], []
-    total = sum(views.values())
-    with tqdm(total=total, desc="backbone features", unit="view") as progress:
-        for i, count in sorted(views.items()):
-            photo = load_image(images[i].path)
-            name = images[i].path.relative_to(root).as_posix()
-            for view in range(count):
-                shown = photo if view == 0 else augment(photo, view_rng(seed, name, view))
-                inputs = preprocessing(shown).unsqueeze(0).to(device)
-                features.append(backbone.forward_features(inputs)[0].half().cpu())  # (C, h, w)
-                image_ids.append(i)
-                view_ids.append(view)
-                progress.update()
-    labels = torch.tensor([images[i].class_index for i in image_ids])
-    return FeatureSet(features, torch.tensor(image_ids), torch.tensor(view_ids), labels)
+    """Features for `views[i]` views of image i (view 0 clean, the rest augmented).
+
+    With `chunk_dir`, every `chunk_size` images are written there as they finish, so an
+    interrupted extraction resumes where it stopped."""
+    order = sorted(views)
+    chunks = [order[s : s + chunk_size] for s in range(0, len(order), chunk_size)]
+    parts = []
+    with tqdm(total=sum(views.values()), desc="backbone features", unit="view") as progress:
+        for number, chunk in enumerate(chunks):
+            chunk_file = chunk_dir / f"chunk-{number:04d}.pt" if chunk_dir else None
+            if chunk_file is not None and chunk_file.is_file():
+                parts.append(_load_feature_set(chunk_file))
+                progress.update(sum(views[i] for i in chunk))
+                continue
+            features, image_ids, view_ids = [], [], []
+            for i in chunk:
+                photo = load_image(images[i].path)
+                name = images[i].path.relative_to(root).as_posix()
+                for view in range(views[i]):
+                    shown = photo if view == 0 else augment(photo, view_rng(seed, name, view))
+                    inputs = preprocessing(shown).unsqueeze(0).to(device)
+                    features.append(backbone.forward_features(inputs)[0].half().cpu())  # (C, h, w)
+                    image_ids.append(i)
+                    view_ids.append(view)
+                    progress.update()
+            labels = torch.tensor([images[i].class_index for i in image_ids])
+            part = FeatureSet(features, torch.tensor(image_ids), torch.tensor(view_ids), labels)
+            if chunk_file is not None:
+                _save_feature_set(part, chunk_file)
+            parts.append(part)
+    return FeatureSet(
+        [f for part in parts for f in part.features],
+        torch.cat([part.image for part in parts]),
+        torch.cat([part.view for part in parts]),
+        torch.cat([part.labels for part in parts]),
+    )
+
+
+def _save_feature_set(feature_set: FeatureSet, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    torch.save(vars(feature_set), partial)
+    partial.replace(path)  # a killed run never leaves a half-written file behind
+
+
+def _load_feature_set(path: Path) -> FeatureSet:
+    # Written by this module: tensors and lists of tensors only, so weights_only loading suffices.
+    stored = torch.load(path, map_location="cpu", weights_only=True)
+    return FeatureSet(stored["features"], stored["image"], stored["view"], stored["labels"])
 
 
 def cached_features(cache_file: Path, build) -> FeatureSet:
-    """Load a feature cache written by this module (tensors only: weights_only), or build and write it."""
+    """Load a feature cache written by this module, or build and write it."""
     if cache_file.is_file():
         try:
-            stored = torch.load(cache_file, map_location="cpu", weights_only=True)
-            return FeatureSet(stored["features"], stored["image"], stored["view"], stored["labels"])
+            return _load_feature_set(cache_file)
         except (OSError, RuntimeError, KeyError, EOFError) as exc:
             print(f"note: rebuilding the unreadable feature cache {cache_file} ({exc.__class__.__name__})")
     feature_set = build()
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    partial = cache_file.with_suffix(".partial")
-    torch.save(vars(feature_set), partial)
-    partial.replace(cache_file)  # a killed run never leaves a half-written cache behind
+    _save_feature_set(feature_set, cache_file)
     return feature_set

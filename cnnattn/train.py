@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import platform
+import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,13 +47,14 @@ class TrainConfig:
     backbone: str = DEFAULT_BACKBONE
     num_heads: int = 4  # K pooling heads (simple) or attention heads (self)
     head_dim: int = 64  # self only: d_k per head
-    epochs: int = 30
+    epochs: int = 3
     batch_size: int = 32
-    lr: float = 2e-3  # AdamW peak learning rate, cosine-decayed per epoch
+    lr: float = 1e-3  # AdamW peak learning rate, cosine-decayed per epoch
     weight_decay: float = 1e-4
     entropy_weight: float = 0.0  # optional loss term: weight x mean map entropy / log(H*W)
+    kl_weight: float = 0.0  # optional loss term: weight x KL(backbone || head) of the predicted distributions
     held_out: float = 0.3  # fraction of images (not views) never trained on
-    views: int = 4  # per training image: the clean view plus views-1 augmented ones
+    views: int = 2  # per training image: the clean view plus views-1 augmented ones
     seed: int = 0
     max_images: int | None = None  # use only the first N files (sorted): quick runs and tests
     device: str = "auto"
@@ -84,15 +86,26 @@ class HeldOutScore:
     history: list[dict] = field(default_factory=list)
 
 
+# Chosen on a validation split of the training images (20%, never the held-out ones): longer or
+# faster training overfits 700 images and loses held-out accuracy against the frozen classifier.
+KIND_DEFAULTS: dict[str, dict] = {
+    "simple": {"epochs": 3, "lr": 1e-3, "entropy_weight": 0.3, "kl_weight": 0.0},
+    # The KL term keeps SelfAttention's 1.3M parameters from memorising labels; it cannot make the
+    # maps uniform, because any map gives the backbone's logits once the output projection is zero.
+    "self": {"epochs": 2, "lr": 3e-4, "entropy_weight": 0.0, "kl_weight": 2.0},
+}
+
+
 def build_head(config: TrainConfig, in_channels: int) -> torch.nn.Module:
     if config.kind not in HEAD_TYPES:
         raise ValueError(f"Unknown head kind {config.kind!r}; choose one of: {', '.join(HEAD_TYPES)}.")
     torch.manual_seed(config.seed)
     head = HEAD_TYPES[config.kind](in_channels, **config.head_config())
-    if config.kind == "self":
-        # Start as the identity residual: the head begins exactly at the backbone's accuracy.
-        torch.nn.init.zeros_(head.out_conv.weight)
-        torch.nn.init.zeros_(head.out_conv.bias)
+    # Start exactly at the backbone: uniform weights reproduce average pooling (simple), and a zero
+    # output projection makes the residual block the identity (self). Training moves away from there.
+    zeroed = head.score if config.kind == "simple" else head.out_conv
+    torch.nn.init.zeros_(zeroed.weight)
+    torch.nn.init.zeros_(zeroed.bias)
     return head
 
 
@@ -176,9 +189,13 @@ def train(config: TrainConfig) -> dict:
     views = {i: config.views for i in train_ids} | {i: 1 for i in held_ids}
     started = time.perf_counter()
     feature_set = cached_features(
-        cache_file, lambda: extract_features(backbone, preprocessing, images, views, config.seed, root, device)
+        cache_file,
+        lambda: extract_features(
+            backbone, preprocessing, images, views, config.seed, root, device, chunk_dir=cache_file.with_suffix("")
+        ),
     )
     feature_seconds = time.perf_counter() - started
+    shutil.rmtree(cache_file.with_suffix(""), ignore_errors=True)  # chunks are now in the single cache file
     held = set(held_ids)
     train_samples = [i for i, image in enumerate(feature_set.image.tolist()) if image not in held]
     held_samples = [i for i, image in enumerate(feature_set.image.tolist()) if image in held]
@@ -211,6 +228,11 @@ def train(config: TrainConfig) -> dict:
             loss = F.cross_entropy(logits, labels)
             if config.entropy_weight:
                 loss = loss + config.entropy_weight * map_entropy_ratio(weights).mean()
+            if config.kl_weight:
+                with torch.no_grad():
+                    reference = backbone.forward_head(features).log_softmax(-1)
+                kl = F.kl_div(logits.log_softmax(-1), reference, log_target=True, reduction="batchmean")
+                loss = loss + config.kl_weight * kl
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -256,8 +278,12 @@ def train(config: TrainConfig) -> dict:
             "brightness/contrast/saturation x0.8-1.2; then the app's no-crop preprocessing",
         },
         "training": {
-            "objective": "cross-entropy against ground-truth labels through the frozen backbone classifier",
+            "objective": "cross-entropy against ground-truth labels through the frozen backbone classifier"
+            + (f" + {config.entropy_weight} x mean map entropy / log(H*W)" if config.entropy_weight else "")
+            + (f" + {config.kl_weight} x KL(backbone || head) of the predictions" if config.kl_weight else ""),
             "entropy_weight": config.entropy_weight,
+            "kl_weight": config.kl_weight,
+            "hyperparameters": "chosen on a validation split (20%) of the training images, not the held-out ones",
             "optimizer": "AdamW, cosine learning rate per epoch",
             "lr": config.lr,
             "weight_decay": config.weight_decay,
@@ -284,11 +310,12 @@ def add_arguments(parser) -> None:
     parser.add_argument("--backbone", default=defaults.backbone)
     parser.add_argument("--num-heads", type=int, default=defaults.num_heads)
     parser.add_argument("--head-dim", type=int, default=defaults.head_dim, help="SelfAttention d_k per head")
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    per_kind = "; default per head: " + ", ".join(f"{k} {{{k}}}" for k in KIND_DEFAULTS)
+    for option, value_type in (("epochs", int), ("lr", float), ("entropy_weight", float), ("kl_weight", float)):
+        shown = per_kind.format(**{k: v[option] for k, v in KIND_DEFAULTS.items()})
+        parser.add_argument(f"--{option.replace('_', '-')}", type=value_type, help=shown.lstrip("; "))
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--lr", type=float, default=defaults.lr)
     parser.add_argument("--weight-decay", type=float, default=defaults.weight_decay)
-    parser.add_argument("--entropy-weight", type=float, default=defaults.entropy_weight)
     parser.add_argument("--held-out", type=float, default=defaults.held_out, help="fraction of images held out")
     parser.add_argument("--views", type=int, default=defaults.views, help="cached views per training image")
     parser.add_argument("--seed", type=int, default=defaults.seed)
@@ -297,22 +324,26 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cache-dir", type=Path, default=defaults.cache_dir)
     parser.add_argument("--out", type=Path, default=defaults.out_dir, help="checkpoint folder")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted run of the same config")
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads; 1 is much faster on a machine other jobs keep busy"
+    )
 
 
 def run(args) -> int:
+    if args.threads:
+        torch.set_num_threads(args.threads)
     kinds = list(HEAD_TYPES) if args.kind == "all" else [args.kind]
     for kind in kinds:
+        chosen = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in KIND_DEFAULTS[kind].items()}
         config = TrainConfig(
             data=args.data,
             kind=kind,
             backbone=args.backbone,
             num_heads=args.num_heads,
             head_dim=args.head_dim,
-            epochs=args.epochs,
             batch_size=args.batch_size,
-            lr=args.lr,
             weight_decay=args.weight_decay,
-            entropy_weight=args.entropy_weight,
+            **chosen,
             held_out=args.held_out,
             views=args.views,
             seed=args.seed,
