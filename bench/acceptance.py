@@ -1,7 +1,7 @@
 """Issue 2's acceptance figures: top-1 over the ImageNet samples and class-map mass inside objects.
 
     python -m cnnattn explain ../shared/data/imagenet-samples --out r.jsonl
-    python bench/acceptance.py r.jsonl            # writes docs/ACCEPTANCE.md
+    python -m bench.acceptance r.jsonl            # writes docs/ACCEPTANCE.md
 
 Development data from ../shared is read, never copied.
 """
@@ -102,7 +102,7 @@ Python {platform.python_version()}.
 Commands:
 
     python -m cnnattn explain ../shared/data/imagenet-samples --out r.jsonl
-    python bench/acceptance.py r.jsonl
+    python -m bench.acceptance r.jsonl
 
 ## Top-1 of the backbone's own classifier on ../shared/data/imagenet-samples
 
