@@ -10,6 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from bench import per_image  # noqa: E402
+from bench.server import NO_DOWNLOADS  # noqa: E402
 
 TARGET_HEADS = 1.10  # all heads cost at most this times the bare forward
 TARGET_GRADCAM = 3.0  # Grad-CAM (grad-cam) at least this times slower than cnnattn
@@ -246,6 +247,13 @@ def _rerender_section(results: dict, figures: Path, rel: Path) -> list[str]:
         "",
         _table(["request", "maps: median ms", "share of full", "app answer: median ms", "share of full"], table),
         "",
+        "Encoding that request's overlays (all of them, one call) in formats a gallery could show:",
+        "",
+        _table(
+            ["format", "overlays", "median ms", "total KB"],
+            [[e["format"], e["overlays"], _ms(e["median_ms"]), f"{e['kb']:.0f}"] for e in data.get("encoders", [])],
+        ),
+        "",
         "Each stage of one request on its own (the profile behind the server's time split below):",
         "",
         _table(["stage", "median ms"], stages),
@@ -343,8 +351,10 @@ def where_time_goes(results: dict) -> list[str]:
 
     def line(app: str, scenario: str, service: float) -> list[str]:
         single = rows[(app, scenario)]["p50_ms"]
-        queued = rows[(app, burst)]["p50_ms"] - rows[(app, "1 client, same photo")]["p50_ms"] if burst else 0.0
-        return [app, scenario, _ms(single), _ms(service), _ms(single - service), _ms(queued)]
+        same = rows[(app, "1 client, same photo")]["p50_ms"]
+        fetch = same - rows[(app, NO_DOWNLOADS)]["p50_ms"]
+        queued = rows[(app, burst)]["p50_ms"] - same if burst else 0.0
+        return [app, scenario, _ms(single), _ms(service), _ms(single - service - fetch), _ms(fetch), _ms(queued)]
 
     table = [
         line("cnnattn", "1 client, new photos (cold)", cold),
@@ -356,12 +366,14 @@ def where_time_goes(results: dict) -> list[str]:
     return [
         "### Where the time goes",
         "",
-        "Service time is the sum of the in-process stage medians of the same functions the handlers call; "
-        "the rest of a single client's latency is gradio and transfer (upload, queue bookkeeping, "
-        "postprocessing: hashing and copying returned files into gradio's cache, SSE, downloading every "
-        f"returned file). Queueing is the P50 of the {burst or 'burst'} minus the single-client P50.",
+        "Service time is the sum of the in-process stage medians of the same functions the handlers call. "
+        "Fetching files is the same-photo P50 minus the P50 of a client that does not download the returned "
+        "files (gradio_client fetches every output file, the gallery and the downloads; a browser fetches the "
+        "gallery and a download only when clicked). The rest is gradio itself: upload, queue bookkeeping, "
+        "postprocessing (hashing and copying every returned file into its cache) and the event stream. "
+        f"Queueing is the P50 of the {burst or 'burst'} minus the single-client P50.",
         "",
-        _table(["app", "scenario", "client P50 ms", "service ms", "gradio + transfer ms", "queue in burst ms"], table),
+        _table(["app", "scenario", "client P50 ms", "service ms", "gradio ms", "fetch files ms", "queue ms"], table),
         "",
         f"- cnnattn stages (ms): {split}.",
         f"- Grad-CAM app stages (ms): {base_split}.",

@@ -53,6 +53,7 @@ def run(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> dict:
         results[key] = {"rows": rows}
     results["stages"] = stages(explainer, photo, output_dir, repeats, warmup)
     results["baseline_stages"] = baseline_stages(photo, explainer.device, repeats, warmup)
+    results["encoders"] = encoders(explainer, photo, repeats, warmup)
     results["photo"] = photo.name
     return results
 
@@ -108,3 +109,45 @@ def baseline_stages(photo: Path, device: torch.device, repeats: int, warmup: int
     }
     samples = interleaved(timed, repeats, warmup, synchronizer(device))
     return [{"stage": name, "median_ms": s.median_ms} for name, s in samples.items()]
+
+
+def encoders(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> list[dict]:
+    """Encoding one request's overlays in the formats a gallery could use (downloads stay PNG)."""
+    import io
+
+    from cnnattn.outputs import png_bytes
+
+    image = load_image(photo.read_bytes())
+    explanation = explainer.explain_encoded(explainer.encode(image), **DEFAULT_OPTIONS)
+    overlays = render_overlays(image, explanation, RenderOptions("inferno", 0.5, False))
+
+    def encode(save) -> list[bytes]:
+        return [save(overlay) for overlay in overlays]
+
+    def pil(format: str, **options):
+        def save(overlay) -> bytes:
+            buffer = io.BytesIO()
+            overlay.save(buffer, format=format, **options)
+            return buffer.getvalue()
+
+        return save
+
+    formats = {
+        "PNG, Pillow level 1 (outputs.png_bytes)": png_bytes,
+        "WebP quality 80 (gradio's default for PIL)": pil("WEBP"),
+        "JPEG quality 90": pil("JPEG", quality=90),
+    }
+    samples = interleaved({name: lambda s=save: encode(s) for name, save in formats.items()}, repeats, warmup, _no_sync)
+    return [
+        {
+            "format": name,
+            "overlays": len(overlays),
+            "median_ms": samples[name].median_ms,
+            "kb": sum(len(b) for b in encode(save)) / 1024,
+        }
+        for name, save in formats.items()
+    ]
+
+
+def _no_sync() -> None:
+    pass

@@ -21,6 +21,7 @@ from bench.timing import percentile
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 240
 REQUEST_TIMEOUT_S = 300
+NO_DOWNLOADS = "1 client, same photo, files not fetched"
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,11 @@ def stop(served: Served) -> None:
         served.process.wait(timeout=20)
 
 
-def _client(served: Served, downloads: Path):
+def _client(served: Served, downloads: Path | None):
+    """downloads=None: the result holds URLs and no file is fetched (isolates transfer time)."""
     from gradio_client import Client
 
-    return Client(served.url, verbose=False, download_files=str(downloads))
+    return Client(served.url, verbose=False, download_files=str(downloads) if downloads else False)
 
 
 def _request(client, served: Served, photo: Path) -> None:
@@ -102,7 +104,7 @@ def burst(served: Served, photos: list[Path], downloads: Path) -> dict:
     return summarise(results, spread_s=max(r[0] for r in results) - min(r[0] for r in results))
 
 
-def sequential(served: Served, photos: list[Path], downloads: Path) -> dict:
+def sequential(served: Served, photos: list[Path], downloads: Path | None) -> dict:
     """One client, one request after another."""
     client = _client(served, downloads)
     results = []
@@ -172,6 +174,7 @@ def run(
         cold = distinct_photos(photo, singles, scratch)
         scenarios = [("1 client, new photos (cold)", lambda s: sequential(s, cold, downloads))]
         scenarios.append(("1 client, same photo", lambda s: sequential(s, [photo] * singles, downloads)))
+        scenarios.append((NO_DOWNLOADS, lambda s: sequential(s, [photo] * singles, None)))
         for size in bursts:
             scenarios.append((f"burst of {size}, same photo", lambda s, n=size: burst(s, [photo] * n, downloads)))
         for s in served:  # warm-up: first request pays lazy imports and allocator growth

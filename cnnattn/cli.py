@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--class-temperature", type=float, default=DEFAULT_CLASS_TEMPERATURE)
     explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of class labels")
     explain.add_argument("--workers", type=int, default=2, help="DataLoader workers that decode images")
+    explain.add_argument("--threads", type=int, help="torch CPU threads (default: cores the workers leave free)")
     train.add_arguments(commands.add_parser("train", help="train attention heads on a labelled image folder"))
     evaluate.add_arguments(commands.add_parser("evaluate", help="measure the trained heads; write docs/EVALUATION.md"))
     return parser
@@ -108,11 +110,24 @@ def _records(explainer: Explainer, files: list[Path], args: argparse.Namespace) 
         yield path, explanation.to_json(str(path))
 
 
+def model_threads(workers: int) -> int:
+    """Torch threads for the model: the cores the decoding workers leave free, at least one.
+
+    On oversubscribed cores every small op waits for a descheduled thread; on a busy 2-core
+    machine 2 threads ran the CLI ~8x slower than 1 (docs/BENCHMARKS.md).
+    """
+    if "OMP_NUM_THREADS" in os.environ:
+        return torch.get_num_threads()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(torch.get_num_threads(), cores - workers))
+
+
 def run_explain(args: argparse.Namespace) -> int:
     files = find_images(args.paths)
     if not files:
         print("No images found in the given paths.", file=sys.stderr)
         return 1
+    torch.set_num_threads(args.threads or model_threads(args.workers))
     load_options = dict(backbone=args.backbone, device=args.device, weights=args.weights)
     if args.checkpoints:
         load_options["checkpoint_dir"] = args.checkpoints
