@@ -37,6 +37,8 @@ from cnnattn.loading import load_image
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, fit_within, overlay
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+# Overlays are sent as JPEG: encoding one takes ~5 ms where gradio's default WebP took ~200 ms here.
+SHOWN = "jpeg"
 WEBCAM_EVERY_S = 1.0  # one backbone run per second keeps a 2-core server responsive
 WEBCAM_LIMIT_S = 120  # a forgotten webcam tab stops streaming after two minutes
 
@@ -111,10 +113,10 @@ def build_lesson_tab(
         return (
             view.head_text,
             view.step_texts[0],
-            gr.Image(first, alt_text=view.summary),
+            gr.Image(first, alt_text=view.summary, format=SHOWN),
             dataframe(view.scores),
             view.step_texts[1],
-            gr.Image(second, alt_text=view.summary, label=step2_label),
+            gr.Image(second, alt_text=view.summary, label=step2_label, format=SHOWN),
             dataframe(view.weights),
             view.cell_text,
             view.readout_text,
@@ -123,9 +125,22 @@ def build_lesson_tab(
             f"?{link_params(settings, example)}",  # the browser prefixes its own address (js below)
         )
 
-    def render(key: str, *values):
+    def render(
+        key: str,
+        head: str,
+        temperature: float,
+        query_x: float,
+        query_y: float,
+        colormap: str,
+        opacity: float,
+        shared_scale: bool,
+        share: float,
+        top_k: float,
+        language: str,
+        example: str | None = None,
+    ):
         """Re-render every lesson panel from the cached features of `key` (no backbone run)."""
-        *controls, example = values
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         return outputs_of(lesson_view(model, photo, encoded, settings), settings, example)
@@ -135,12 +150,26 @@ def build_lesson_tab(
             return tuple(gr.skip() for _ in view_outputs)
         return render(key, *values)
 
-    def load_photo(path: str | None, *values):
+    def load_photo(
+        path: str | None,
+        head: str,
+        temperature: float,
+        query_x: float,
+        query_y: float,
+        colormap: str,
+        opacity: float,
+        shared_scale: bool,
+        share: float,
+        top_k: float,
+        language: str,
+        example: str | None = None,
+    ):
         """A new photo: encode it (the only backbone run), then render; the example is cleared."""
         if path is None:
             raise gr.Error(text("error.no_photo", "en"))
         key = encode_file(path)
-        return (key, None, *render(key, *values[:-1], None))
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
+        return (key, None, *render(key, *controls, None))
 
     def load_example(name: str | None, *values):
         if not name:
@@ -172,8 +201,21 @@ def build_lesson_tab(
     def relabel(lang: str):
         return translated(labelled, lang)
 
-    def gradcam(key: str, *controls):
+    def gradcam(
+        key: str,
+        head: str,
+        temperature: float,
+        query_x: float,
+        query_y: float,
+        colormap: str,
+        opacity: float,
+        shared_scale: bool,
+        share: float,
+        top_k: float,
+        language: str,
+    ):
         """The head's weights beside Grad-CAM of the backbone for the same class, with agreement scores."""
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
@@ -189,10 +231,23 @@ def build_lesson_tab(
             overlap=readouts.top_k_overlap(view.weights_grid, cam, k),
         )
         left, right = compare_images(photo, [view.weights_grid, cam], settings)
-        return left, gr.Image(right, label=text("lesson.gradcam", settings.language)), agreement
+        return left, gr.Image(right, label=text("lesson.gradcam", settings.language), format=SHOWN), agreement
 
-    def sanity(key: str, *controls):
+    def sanity(
+        key: str,
+        head: str,
+        temperature: float,
+        query_x: float,
+        query_y: float,
+        colormap: str,
+        opacity: float,
+        shared_scale: bool,
+        share: float,
+        top_k: float,
+        language: str,
+    ):
         """The same head with weights replaced by noise of the same scale, beside the real one."""
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
@@ -203,11 +258,24 @@ def build_lesson_tab(
         rho = readouts.spearman(view.weights_grid, random)
         left, right = compare_images(photo, [view.weights_grid, random], settings)
         label = text("lesson.sanity_image", settings.language)
-        return left, gr.Image(right, label=label), text("sanity.result", settings.language, rho=rho)
+        return left, gr.Image(right, label=label, format=SHOWN), text("sanity.result", settings.language, rho=rho)
 
-    def occlude(key: str, *values):
+    def occlude(
+        key: str,
+        head: str,
+        temperature: float,
+        query_x: float,
+        query_y: float,
+        colormap: str,
+        opacity: float,
+        shared_scale: bool,
+        share: float,
+        top_k: float,
+        language: str,
+        cover: float = 0.5,
+    ):
         """Cover the smallest region holding `cover` of the weight; predict and map again."""
-        *controls, cover = values
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
@@ -235,7 +303,21 @@ def build_lesson_tab(
         )
         return image, message
 
-    def deletion(key: str, *controls):
+    def deletion(
+        key: str,
+        head: str,
+        temperature: float,
+        query_x: float,
+        query_y: float,
+        colormap: str,
+        opacity: float,
+        shared_scale: bool,
+        share: float,
+        top_k: float,
+        language: str,
+    ):
+        """Class probability as cells are covered, most-attended first, against a random order."""
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
@@ -321,7 +403,7 @@ def build_lesson_tab(
                         label=text("lesson.webcam_in", "en"),
                         elem_id="lesson-webcam",
                     )
-                    live = gr.Image(label=text("lesson.webcam_live", "en"), elem_id="lesson-live")
+                    live = gr.Image(label=text("lesson.webcam_live", "en"), elem_id="lesson-live", format=SHOWN)
                     last_frame = gr.State(None)
                     freeze_button = gr.Button(text("lesson.freeze", "en"), elem_id="lesson-freeze")
                 head = gr.Dropdown(heads, value=defaults.head, label=text("lesson.head", "en"), elem_id="lesson-head")
@@ -350,12 +432,16 @@ def build_lesson_tab(
                 step1_md = gr.Markdown(latex_delimiters=LATEX, elem_id="lesson-step1")
                 with gr.Row():
                     step1_image = gr.Image(
-                        label=text("lesson.step1_image", "en"), elem_id="lesson-step1-image", interactive=False
+                        label=text("lesson.step1_image", "en"),
+                        elem_id="lesson-step1-image",
+                        interactive=False,
+                        format=SHOWN,
                     )
                     step2_image = gr.Image(
                         label=text("lesson.step2_image", "en", share=defaults.share),
                         elem_id="lesson-step2-image",
                         interactive=False,
+                        format=SHOWN,
                     )
                 scores = gr.Dataframe(
                     label=text("lesson.scores_table", "en"), elem_id="lesson-scores", interactive=False
@@ -376,19 +462,26 @@ def build_lesson_tab(
                         sanity_button = gr.Button(text("lesson.sanity_run", "en"), elem_id="lesson-sanity-run")
                     with gr.Row():
                         compare_left = gr.Image(
-                            label=text("lesson.step2_image", "en", share=defaults.share), interactive=False
+                            label=text("lesson.step2_image", "en", share=defaults.share),
+                            interactive=False,
+                            format=SHOWN,
                         )
                         compare_right = gr.Image(
-                            label=text("lesson.gradcam", "en"), interactive=False, elem_id="lesson-compare"
+                            label=text("lesson.gradcam", "en"),
+                            interactive=False,
+                            elem_id="lesson-compare",
+                            format=SHOWN,
                         )
                     compare_md = gr.Markdown(elem_id="lesson-compare-text")
                 with gr.Accordion(text("lesson.occlusion", "en"), open=False) as occlusion_box:
-                    cover = gr.Slider(0.05, 0.95, 0.5, step=0.05, label=text("lesson.occlude_share", "en"))
+                    cover = gr.Slider(
+                        0.05, 0.95, 0.5, step=0.05, label=text("lesson.occlude_share", "en"), elem_id="lesson-cover"
+                    )
                     with gr.Row():
                         occlude_button = gr.Button(text("lesson.occlude_run", "en"), elem_id="lesson-occlude-run")
                         deletion_button = gr.Button(text("lesson.deletion_run", "en"), elem_id="lesson-deletion-run")
                     with gr.Row():
-                        occluded = gr.Image(label=text("lesson.occluded_image", "en"), interactive=False)
+                        occluded = gr.Image(label=text("lesson.occluded_image", "en"), interactive=False, format=SHOWN)
                         curve = gr.Image(
                             label=text("lesson.deletion_image", "en"), interactive=False, elem_id="lesson-deletion"
                         )
