@@ -114,7 +114,7 @@ STRINGS: dict[str, dict[str, str]] = {
             r"o_i = \sum_j a_{ij}\, v_j$$"
         ),
         "self.head.features": (
-            "No trained SelfAttention head is loaded, so this lesson uses the simplest one: **Q = K = V = x**, the "
+            "The simplest SelfAttention, with nothing learned: **Q = K = V = x**, the "
             "backbone's own features ($d_k$ = {d}). A query then looks at the positions whose features resemble "
             "its own."
         ),
@@ -261,7 +261,7 @@ STRINGS: dict[str, dict[str, str]] = {
             r"o_i = \sum_j a_{ij}\, v_j$$"
         ),
         "self.head.features": (
-            "目前没有加载训练好的 SelfAttention 注意力头，所以这里用最简单的一种：**Q = K = V = x**，即骨干网络"
+            "最简单的 SelfAttention，没有任何需要学习的参数：**Q = K = V = x**，即骨干网络"
             "自己的特征（$d_k$ = {d}）。这样，查询位置会关注那些特征和自己相似的位置。"
         ),
         "self.head.trained": "一个训练过的 **SelfAttention** 注意力头（`{head}`），Q、K、V 都是学出来的 1×1 投影。",

@@ -25,8 +25,8 @@ import torch.nn.functional as F
 from cnnattn.explain import DEFAULT_CLASS_TEMPERATURE, grid_cell
 from cnnattn.model import AttentionModel
 
-# Without a trained SelfAttention head the lesson still has one: Q = K = V = x (no learned
-# projections, d_k = C), so a query attends to the positions whose features resemble its own.
+# Self-attention with no learned projections: Q = K = V = x (d_k = C), so a query attends to the
+# positions whose features resemble its own. The lesson's self head until trained ones exist.
 FEATURE_SELF = "self/features"
 # The backbone layer whose output is the feature map the heads see, for Grad-CAM.
 GRADCAM_LAYERS = {"efficientnet_lite0": "bn2", "resnet50": "layer4", "convnext_tiny": "stages.3"}
@@ -39,9 +39,7 @@ def head_names(model: AttentionModel) -> list[str]:
         names += [f"simple/{k}" for k in range(model.simple.num_heads)]
     if model.self_attention is not None:
         names += [f"self/{h}" for h in range(model.self_attention.num_heads)]
-    else:
-        names.append(FEATURE_SELF)
-    return names
+    return names + [FEATURE_SELF]  # always there: the baseline with no learned projections
 
 
 def is_query_head(head: str) -> bool:

@@ -155,7 +155,7 @@ def test_feature_self_attention_is_softmax_of_scaled_feature_products(explainer,
 
 def test_unknown_head_and_bad_temperature_are_refused(explainer, features):
     with pytest.raises(ValueError, match="choose one of"):
-        lesson.pooling_lesson(explainer.model, features, "simple/0", 1.0)
+        lesson.pooling_lesson(explainer.model, features, "simple/99", 1.0)
     with pytest.raises(ValueError, match="positive"):
         lesson.pooling_lesson(explainer.model, features, "class", 0.0)
 
