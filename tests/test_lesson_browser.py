@@ -185,3 +185,28 @@ def test_grad_cam_sanity_check_and_occlusion_panels(browser, app_url):
     page.locator("#lesson-deletion img").wait_for()
     shot(page, "06-occlusion-deletion-en.png")
     page.close()
+
+
+@pytest.mark.slow
+def test_webcam_live_mode_and_freeze_frame(app_url):
+    """Chromium's synthetic camera streams frames; the live class map appears; freezing one starts a lesson."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS + camera, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100}, permissions=["camera"])
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(app_url + "?view=lesson")
+        page.get_by_text("Webcam live mode").click()
+        page.get_by_text("Click to Access Webcam").click()
+        page.locator("#lesson-webcam button[aria-label='capture photo']").click()  # starts streaming
+        page.locator("#lesson-live img").wait_for()
+        page.locator("#lesson-freeze").click()
+        page.get_by_text("Step 1: score every position").wait_for()
+        weights = grid(page, "#lesson-weights")
+        assert total(weights) == pytest.approx(1.0, abs=len(weights) * len(weights[0]) * 5e-5)
+        shot(page, "07-webcam-freeze-en.png")
+        browser.close()
