@@ -139,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     process = psutil.Process(server.pid)
     try:
         url = f"http://127.0.0.1:{port}/"
-        clients = [Client(url, verbose=False) for _ in range(args.clients)]
+        downloads = str(temp / "downloads")  # the clients' own folder: /tmp/gradio is shared by every process
+        clients = [Client(url, verbose=False, download_files=downloads) for _ in range(args.clients)]
         combos = itertools.cycle(itertools.product(photos(), COLORMAPS, OPACITIES))
         lock = threading.Lock()
         done, failures, samples = 0, [], []
@@ -151,12 +152,12 @@ def main(argv: list[str] | None = None) -> int:
             with lock:
                 photo, colormap, opacity = next(combos)
             try:
-                predictions, gallery, _, downloads, _ = client.predict(
+                predictions, gallery, _, files, _ = client.predict(
                     handle_file(photo), colormap=colormap, opacity=opacity, api_name="/explain"
                 )
-                if not predictions.get("label") or not gallery or not downloads:
+                if not predictions.get("label") or not gallery or not files:
                     raise RuntimeError("empty result")
-                for path in downloads:  # the client downloaded them; drop its copies
+                for path in files:  # downloaded into the soak's own folder; drop them as we go
                     Path(path).unlink(missing_ok=True)
             except Exception as exc:  # counted and reported; a soak must not stop at the first
                 failures.append(repr(exc)[:300])

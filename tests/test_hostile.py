@@ -5,6 +5,7 @@ import io
 import json
 import threading
 import time
+import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -277,12 +278,12 @@ def test_a_client_that_disconnects_mid_job_does_not_hurt_the_server(app_url, api
     assert completion(api, session)["success"] is True
 
 
-def test_concurrent_clients_each_get_their_own_maps(app_url, explainer, example_photos):
+def test_concurrent_clients_each_get_their_own_maps(app_url, explainer, example_photos, tmp_path):
     from gradio.media import get_image
 
     photos = [example_photos["cheetah"], example_photos["lion"], Path(get_image("tower.jpg"))]
     expected = {p.name: explainer.explain(p) for p in photos}
-    clients = [Client(app_url, verbose=False) for _ in photos]
+    clients = [Client(app_url, verbose=False, download_files=str(tmp_path)) for _ in photos]
     barrier = threading.Barrier(len(photos))
 
     def run(client, photo):
@@ -315,8 +316,10 @@ def check_file(path: str) -> None:
 
 
 @pytest.mark.slow
-def test_thirty_clients_submitting_the_same_example_at_once_all_succeed(app_url, example_photos):
-    clients = [Client(app_url, verbose=False) for _ in range(30)]
+def test_thirty_clients_submitting_the_same_example_at_once_all_succeed(app_url, example_photos, tmp_path):
+    # Downloads go to this test's own folder: gradio_client's default (/tmp/gradio) is shared by
+    # every process on the machine, and another one deleting its copy is not a server failure.
+    clients = [Client(app_url, verbose=False, download_files=str(tmp_path)) for _ in range(30)]
     barrier = threading.Barrier(len(clients))
     failures = []
 
@@ -331,12 +334,12 @@ def test_thirty_clients_submitting_the_same_example_at_once_all_succeed(app_url,
             for path in files:
                 check_file(path)
             return files
-        except Exception as exc:  # collected: the test reports every failure, not just the first
-            failures.append(repr(exc))
+        except Exception:  # collected: the test reports every failure, not just the first
+            failures.append(traceback.format_exc())
 
     with ThreadPoolExecutor(len(clients)) as pool:
         results = list(pool.map(student, clients))
-    assert failures == []
+    assert failures == [], "\n".join(failures)
     assert all(len(files) >= 4 for files in results)
 
     # All thirty fetch the very same server file at once: every byte arrives, every time.
