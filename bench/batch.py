@@ -101,7 +101,9 @@ def cli_memory(files: list[Path], checkpoint_dir: Path, device: str, workers: in
         time.sleep(POLL_S)
     stderr = process.communicate(timeout=600)[1].decode(errors="replace")
     wall = time.perf_counter() - start
-    lines = out.read_text(encoding="utf-8").count("\n") if out.exists() else 0
+    records = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
+    lines = len(records)
+    shapes = {tuple(json.loads(line)["maps"][0]["shape"]) for line in records}  # grid shape <-> input shape
     return {
         "images": len(files),
         "records": lines,
@@ -110,6 +112,7 @@ def cli_memory(files: list[Path], checkpoint_dir: Path, device: str, workers: in
         "peak_main_mb": max((t[1] for t in timeline), default=float("nan")),
         "peak_tree_mb": max((t[2] for t in timeline), default=float("nan")),
         "output_mb": out.stat().st_size / 2**20 if out.exists() else 0.0,
+        "shapes": len(shapes),
         "timeline": timeline,
         "stderr_tail": stderr.strip().splitlines()[-1:] if stderr.strip() else [],
         "command": " ".join(command[:4]) + " FOLDER " + " ".join(command[5:]),

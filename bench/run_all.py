@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--data", type=Path, default=SHARED_SAMPLES, help="folder of photos for the batch run")
     parser.add_argument("--batch-counts", type=int, nargs="+", default=[100, 1000], help="CLI runs (peak RSS)")
-    parser.add_argument("--throughput-images", type=int, default=150)
+    parser.add_argument("--throughput-images", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of the throughput loops")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers, as the CLI's default")
     parser.add_argument("--singles", type=int, default=10, help="sequential requests of the 1-client scenarios")
@@ -106,9 +106,9 @@ def main(argv: list[str] | None = None) -> int:
 
     section("per_image", lambda: per_image.run(explainer, args.sizes, args.repeats, args.warmup))
     if "per_image" in args.only:
+        args.only.append("threads")
         counts = sorted({1, torch.get_num_threads(), timing.machine(device)["cores"] or 1})
         section("threads", lambda: per_image.threads(explainer, counts, args.sizes[0], args.repeats, args.warmup))
-        args.only.append("threads")
     section("rerender", lambda: rerender.run(explainer, photo, args.repeats, args.warmup))
     env_threads = args.threads or None
     if "batch" in args.only and not args.data.is_dir():
