@@ -111,21 +111,27 @@ def run(explainer: Explainer, sizes: list[int], repeats: int, warmup: int) -> li
 
 
 def threads(explainer: Explainer, counts: list[int], size: int, repeats: int, warmup: int) -> list[dict]:
-    """The floor and cnnattn at each intra-op thread count: on a busy machine more threads can be
-    much slower, because every small op waits for all its threads to be scheduled."""
+    """The floor and cnnattn at each intra-op thread count, interleaved round by round: on a busy
+    machine more threads can be much slower, because every small op waits for all its threads."""
     previous = torch.get_num_threads()
     inputs = torch.randn(1, 3, size, size, generator=torch.Generator().manual_seed(size)).to(explainer.device)
     timed, releases = methods(explainer, inputs)
     for release in releases:
         release()
-    rows = []
-    try:
-        for count in counts:
+
+    def at(count: int, method):
+        def call():
             torch.set_num_threads(count)
-            chosen = {name: timed[name] for name in (FLOOR, CNNATTN)}
-            samples = interleaved(chosen, repeats, warmup, synchronizer(explainer.device))
-            for name, result in samples.items():
-                rows.append({"threads": count, "size": size, "method": name, "median_ms": result.median_ms})
+            return method()
+
+        return call
+
+    chosen = {(count, name): at(count, timed[name]) for count in counts for name in (FLOOR, CNNATTN)}
+    try:
+        samples = interleaved(chosen, repeats, warmup, synchronizer(explainer.device))
     finally:
         torch.set_num_threads(previous)
-    return rows
+    return [
+        {"threads": count, "size": size, "method": name, "median_ms": result.median_ms}
+        for (count, name), result in samples.items()
+    ]

@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument("--quick", action="store_true", help="tiny settings that only check everything runs")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    parser.add_argument("--report-from", type=Path, help="rewrite the report from a saved results .json; no timing")
     return parser
 
 
@@ -76,6 +77,9 @@ def targets(results: dict) -> list[list[str]]:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    if args.report_from:
+        report.write(json.loads(args.report_from.read_text(encoding="utf-8")), args.out)
+        return 0
     if args.quick:
         quick(args)
     if args.threads:
