@@ -54,3 +54,31 @@ def app_url(explainer):
     app.serve(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)  # the public-server settings
     yield f"http://127.0.0.1:{port}/"
     demo.close()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    """One Playwright driver per test run: a second sync_playwright() in the same process fails."""
+    import shutil
+
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Debian chromium is not installed (apt-get install chromium chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+def launch_chromium(playwright, extra_flags=()):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS + list(extra_flags), headless=True)

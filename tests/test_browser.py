@@ -1,35 +1,22 @@
 """A real chromium uploads a photo, waits for the heatmaps and saves the README screenshot."""
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.conftest import launch_chromium
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def page():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield page
-        browser.close()
+def page(playwright):
+    browser = launch_chromium(playwright)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    yield page
+    browser.close()
 
 
 def test_upload_shows_predictions_and_heatmaps(page, app_url, example_photos):

@@ -5,12 +5,11 @@ checks the numbers on the page: the weights shown sum to 1 and move the way the 
 """
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, FLAGS
+from tests.conftest import launch_chromium
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "lesson"
 TIMEOUT_MS = 120_000
@@ -19,15 +18,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield browser
-        browser.close()
+def browser(playwright):
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()
 
 
 def open_page(browser, locale: str):
@@ -188,15 +182,11 @@ def test_grad_cam_sanity_check_and_occlusion_panels(browser, app_url):
 
 
 @pytest.mark.slow
-def test_webcam_live_mode_and_freeze_frame(app_url):
+def test_webcam_live_mode_and_freeze_frame(playwright, app_url):
     """Chromium's synthetic camera streams frames; the live class map appears; freezing one starts a lesson."""
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
     camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS + camera, headless=True)
+    browser = launch_chromium(playwright, camera)
+    try:
         page = browser.new_page(viewport={"width": 1400, "height": 1100}, permissions=["camera"])
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(app_url + "?view=lesson")
@@ -209,4 +199,5 @@ def test_webcam_live_mode_and_freeze_frame(app_url):
         weights = grid(page, "#lesson-weights")
         assert total(weights) == pytest.approx(1.0, abs=len(weights) * len(weights[0]) * 5e-5)
         shot(page, "07-webcam-freeze-en.png")
+    finally:
         browser.close()
