@@ -108,9 +108,10 @@ def _plot_stages(stages: list[dict], path: Path) -> None:
 def _plot_memory(memory: list[dict], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for run in memory:
-        times = [t[0] for t in run["timeline"]]
-        ax.plot(times, [t[1] for t in run["timeline"]], label=f"{run['images']} images: main process")
-        ax.plot(times, [t[2] for t in run["timeline"]], linestyle="--", label=f"{run['images']} images: + workers")
+        points = [t for t in run["timeline"] if t[1] > 0]  # an exiting process reads as 0 MB
+        times = [t[0] for t in points]
+        ax.plot(times, [t[1] for t in points], label=f"{run['images']} images: main process")
+        ax.plot(times, [t[2] for t in points], linestyle="--", label=f"{run['images']} images: + workers")
     ax.set_xlabel("seconds since start")
     ax.set_ylabel("RSS (MB)")
     ax.set_title("python -m cnnattn explain: memory while streaming")
