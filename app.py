@@ -190,7 +190,7 @@ def build_app(explainer: Explainer) -> gr.Blocks:
                     )
                     run = gr.Button("Explain", variant="primary", elem_id="explain")
                     gr.Examples(example_photos(), inputs=image)
-                    with gr.Accordion("Controls", open=True):
+                    with gr.Accordion("Controls", open=True) as controls:
                         class_choice = gr.Dropdown(class_choices("en"), value=TOP1, label="Class for the class map")
                         with gr.Row():
                             query_x = gr.Slider(0, 1, 0.5, step=0.01, label="Query x (click the photo)")
@@ -206,7 +206,7 @@ def build_app(explainer: Explainer) -> gr.Blocks:
                     predictions = gr.Label(num_top_classes=5, label="Top-5 predictions", elem_id="predictions")
                     gallery = gr.Gallery(label="Attention maps", columns=3, height="auto", elem_id="maps")
                     notes = gr.Markdown(elem_id="notes")
-                    with gr.Accordion("Raw weights of the class map", open=False):
+                    with gr.Accordion("Raw weights of the class map", open=False) as raw_weights:
                         grid = gr.Dataframe(label="softmax weights (rows = grid rows)", elem_id="grid")
                     downloads = gr.File(label="Downloads: overlays (PNG), weights (JSON, .npy)", file_count="multiple")
             build_lesson_tab(explainer, session, demo, language, example_photos(), tabs, pass_raw_upload)
@@ -238,6 +238,7 @@ def build_app(explainer: Explainer) -> gr.Blocks:
         )
         explore_labels = [(explore, "tab.explore", "label"), (intro, "explore.intro", "value")]
         explore_labels += [(run, "explore.run", "value"), (image, "explore.photo", "label")]
+        explore_labels += [(controls, "explore.controls", "label"), (raw_weights, "explore.raw_weights", "label")]
         for component, key in [
             (class_choice, "class"), (query_x, "query_x"), (query_y, "query_y"), (colormap, "colormap"),
             (opacity, "opacity"), (temperature, "temperature"), (class_temperature, "class_temperature"),

@@ -35,6 +35,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "explore.maps": "Attention maps",
         "explore.grid": "softmax weights (rows = grid rows)",
         "explore.downloads": "Downloads: overlays (PNG), weights (JSON, .npy)",
+        "explore.controls": "Controls",
+        "lesson.class": "Class for the class map (its classifier row scores the positions)",
+        "lesson.top1": "top-1 prediction",
+        "explore.raw_weights": "Raw weights of the class map",
         # Lesson controls.
         "lesson.intro": (
             "## Step through attention on your own photo\nPick a photo (or use the webcam), then follow the three "
@@ -189,6 +193,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "explore.maps": "注意力热力图",
         "explore.grid": "softmax 权重（行 = 网格行）",
         "explore.downloads": "下载：叠加图（PNG）、权重（JSON、.npy）",
+        "explore.controls": "控制项",
+        "lesson.class": "类别图所用的类别（用该类别的分类器行给各位置打分）",
+        "lesson.top1": "第 1 名预测",
+        "explore.raw_weights": "类别图的原始权重",
         "lesson.intro": (
             "## 用你自己的照片一步步理解注意力\n选一张照片（或打开摄像头），然后跟着下面三个步骤走。所有数字都来自"
             "真实的预训练网络；移动任何控件都会用缓存的特征重新计算，而不会再次运行网络。"

@@ -138,6 +138,7 @@ def test_lesson_in_chinese_from_the_browser_language_and_the_switch(browser, app
     assert "狮子" in page.locator("#lesson-step3-table").inner_text()  # class names in Chinese
     page.get_by_text("softmax 温度 T").first.wait_for()
     page.get_by_role("tab", name="探索").wait_for()  # the Explore tab is relabelled too
+    page.get_by_text("控制项").first.wait_for(state="attached")  # and its accordion titles
     move_slider(page, "lesson-temperature", 0.02)  # the lowest temperature: sharper weights
     sharper = wait_for_change(page, "#lesson-weights", weights)
     assert max(map(max, sharper)) > max(map(max, weights))
