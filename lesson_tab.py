@@ -24,6 +24,7 @@ from cnnattn.lesson_render import cover_cells, line_plot
 from cnnattn.lesson_view import (
     MAX_SIDE,
     TEMPERATURE_RANGE,
+    TOP1,
     LessonSettings,
     LessonView,
     Table,
@@ -46,6 +47,11 @@ WEBCAM_LIMIT_S = 120  # a forgotten webcam tab stops streaming after two minutes
 def translated(pairs: list[tuple[gr.components.Component, str, str]], language: str, **values) -> list:
     """Updates relabelling components: pairs are (component, i18n key, "label" or "value")."""
     return [gr.update(**{attribute: text(key, language, **values)}) for _, key, attribute in pairs]
+
+
+def class_options(language: str) -> list[tuple[str, int]]:
+    """The lesson's class choices: the top-1 prediction, then every class by index, named in `language`."""
+    return [(text("lesson.top1", language), TOP1)] + [(f"{i}: {n}", i) for i, n in enumerate(class_names(language))]
 
 
 def dataframe(table: Table) -> pd.DataFrame:
@@ -90,7 +96,7 @@ def build_lesson_tab(
         session.encode(path)  # same key scheme as app.Session: content hash of the file's bytes
         return key
 
-    def settings_of(head, temperature, query_x, query_y, colormap, opacity, shared, share, top_k, lang):
+    def settings_of(head, temperature, query_x, query_y, colormap, opacity, shared, share, top_k, class_index, lang):
         settings = LessonSettings(
             head,
             float(temperature),
@@ -101,6 +107,7 @@ def build_lesson_tab(
             float(share),
             int(top_k),
             lang,
+            TOP1 if class_index is None else int(class_index),
         )
         try:
             return settings.checked(heads)
@@ -136,11 +143,13 @@ def build_lesson_tab(
         shared_scale: bool,
         share: float,
         top_k: float,
+        class_index: int,
         language: str,
         example: str | None = None,
     ):
         """Re-render every lesson panel from the cached features of `key` (no backbone run)."""
-        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
+        controls += (language,)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         return outputs_of(lesson_view(model, photo, encoded, settings), settings, example)
@@ -161,6 +170,7 @@ def build_lesson_tab(
         shared_scale: bool,
         share: float,
         top_k: float,
+        class_index: int,
         language: str,
         example: str | None = None,
     ):
@@ -168,7 +178,8 @@ def build_lesson_tab(
         if path is None:
             raise gr.Error(text("error.no_photo", "en"))
         key = encode_file(path)
-        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
+        controls += (language,)
         return (key, None, *render(key, *controls, None))
 
     def load_example(name: str | None, *values):
@@ -198,8 +209,8 @@ def build_lesson_tab(
     def reset_temperature(head: str) -> float:
         return lesson.default_temperature(head)
 
-    def relabel(lang: str):
-        return translated(labelled, lang)
+    def relabel(lang: str, chosen: int | None):
+        return (*translated(labelled, lang), gr.Dropdown(choices=class_options(lang), value=chosen))
 
     def gradcam(
         key: str,
@@ -212,10 +223,12 @@ def build_lesson_tab(
         shared_scale: bool,
         share: float,
         top_k: float,
+        class_index: int,
         language: str,
     ):
         """The head's weights beside Grad-CAM of the backbone for the same class, with agreement scores."""
-        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
+        controls += (language,)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
@@ -244,10 +257,12 @@ def build_lesson_tab(
         shared_scale: bool,
         share: float,
         top_k: float,
+        class_index: int,
         language: str,
     ):
         """The same head with weights replaced by noise of the same scale, beside the real one."""
-        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
+        controls += (language,)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
@@ -271,11 +286,13 @@ def build_lesson_tab(
         shared_scale: bool,
         share: float,
         top_k: float,
+        class_index: int,
         language: str,
         cover: float = 0.5,
     ):
         """Cover the smallest region holding `cover` of the weight; predict and map again."""
-        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
+        controls += (language,)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
@@ -314,10 +331,12 @@ def build_lesson_tab(
         shared_scale: bool,
         share: float,
         top_k: float,
+        class_index: int,
         language: str,
     ):
         """Class probability as cells are covered, most-attended first, against a random order."""
-        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, language)
+        controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
+        controls += (language,)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
@@ -373,6 +392,7 @@ def build_lesson_tab(
             settings.shared_scale,
             settings.share,
             settings.top_k,
+            settings.class_index,
             gr.Tabs(selected="lesson") if wants_lesson else gr.skip(),
         )
 
@@ -426,6 +446,12 @@ def build_lesson_tab(
                 shared = gr.Checkbox(defaults.shared_scale, label=text("lesson.shared_scale", "en"))
                 share = gr.Slider(0.05, 1, defaults.share, step=0.05, label=text("lesson.share", "en"))
                 top_k = gr.Slider(1, 20, defaults.top_k, step=1, label=text("lesson.top_k", "en"))
+                class_choice = gr.Dropdown(
+                    class_options("en"),
+                    value=defaults.class_index,
+                    label=text("lesson.class", "en"),
+                    elem_id="lesson-class",
+                )
                 link = gr.Textbox(label=text("lesson.link", "en"), elem_id="lesson-link", buttons=["copy"])
             with gr.Column(scale=2):
                 head_md = gr.Markdown(latex_delimiters=LATEX, elem_id="lesson-head-text")
@@ -505,6 +531,7 @@ def build_lesson_tab(
         (shared, "lesson.shared_scale", "label"),
         (share, "lesson.share", "label"),
         (top_k, "lesson.top_k", "label"),
+        (class_choice, "lesson.class", "label"),
         (link, "lesson.link", "label"),
         (step1_image, "lesson.step1_image", "label"),
         (scores, "lesson.scores_table", "label"),
@@ -520,7 +547,7 @@ def build_lesson_tab(
         (occluded, "lesson.occluded_image", "label"),
         (curve, "lesson.deletion_image", "label"),
     ]
-    controls = [head, temperature, query_x, query_y, colormap, opacity, shared, share, top_k, language]
+    controls = [head, temperature, query_x, query_y, colormap, opacity, shared, share, top_k, class_choice, language]
     view_outputs = [
         head_md,
         step1_md,
@@ -545,7 +572,7 @@ def build_lesson_tab(
     head.input(reset_temperature, head, temperature, api_name=False, queue=False).then(**rerender)
     for control in (query_x, query_y, opacity, share, top_k):
         control.release(**rerender)
-    for control in (colormap, shared):
+    for control in (colormap, shared, class_choice):
         control.input(**rerender)
     for table in (scores, weights):
         table.select(choose_cell, key, [query_x, query_y], api_name=False).then(**rerender)
@@ -554,7 +581,8 @@ def build_lesson_tab(
     link.change(
         None, link, link, js="(q) => q.startsWith('?') ? location.origin + location.pathname + q : q", api_name=False
     )
-    language.change(relabel, language, [c for c, _, _ in labelled], api_name=False, queue=False).then(**rerender)
+    relabelled = [*(c for c, _, _ in labelled), class_choice]
+    language.change(relabel, [language, class_choice], relabelled, api_name=False, queue=False).then(**rerender)
 
     compare_inputs = [key, *controls]
     gradcam_button.click(gradcam, compare_inputs, [compare_left, compare_right, compare_md], api_name="lesson_gradcam")
@@ -574,6 +602,7 @@ def build_lesson_tab(
     freeze_button.click(freeze, [last_frame, *settings_inputs], [photo, key, example, *view_outputs], api_name=False)
 
     restored = [language, example, head, temperature, query_x, query_y, colormap, opacity, shared, share, top_k]
+    restored.append(class_choice)
     demo.load(
         restore,
         browser_language,

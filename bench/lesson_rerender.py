@@ -48,6 +48,7 @@ SETTINGS = dict(
     shared_scale=False,
     share=0.5,
     top_k=5,
+    class_index=-1,
     language="en",
 )
 

@@ -22,6 +22,7 @@ from cnnattn.lesson_render import draw_grid, draw_region, mark_cell, score_overl
 from cnnattn.model import AttentionModel
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, fit_within, mark_query, overlay
 
+TOP1 = -1  # class_index meaning "the top-1 predicted class"
 MAX_SIDE = 768  # display size of the lesson's images, in pixels on the longer side
 TEMPERATURE_RANGE = (0.1, 20.0)
 
@@ -37,6 +38,7 @@ class LessonSettings:
     share: float = 0.5  # mass share inside the contour (smallest region holding it)
     top_k: int = 5  # k of the top-k mass readout
     language: str = "en"
+    class_index: int = TOP1  # the class map's class (its classifier row scores the positions)
 
     def checked(self, heads: list[str]) -> LessonSettings:
         """Raise ValueError with a fix-it message for anything out of range."""
@@ -57,6 +59,9 @@ class LessonSettings:
             raise ValueError("k must be at least 1.")
         if self.language not in LANGUAGES:
             raise ValueError(f"Unknown language {self.language!r}; choose one of {', '.join(LANGUAGES)}.")
+        classes = len(class_names(self.language))
+        if not TOP1 <= self.class_index < classes:
+            raise ValueError(f"Class must be {TOP1} (top-1) or an index from 0 to {classes - 1}.")
         return self
 
 
@@ -96,7 +101,8 @@ def cell_query(row: int, col: int, grid: tuple[int, int]) -> tuple[float, float]
 
 
 def _pooling_view(model: AttentionModel, encoded: Encoded, settings: LessonSettings, labels):
-    L = lesson.pooling_lesson(model, encoded.features, settings.head, settings.temperature)
+    chosen = settings.class_index if settings.head == "class" and settings.class_index != TOP1 else None
+    L = lesson.pooling_lesson(model, encoded.features, settings.head, settings.temperature, chosen)
     language, label = settings.language, labels[L.class_index]
     h, w = L.weights.shape
     n, c = h * w, L.pooled.shape[0]
@@ -255,7 +261,10 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 # Shareable state: short URL parameter names for the settings.
-_PARAMS = {"head": "head", "t": "temperature", "cmap": "colormap", "alpha": "opacity", "share": "share", "k": "top_k"}
+_PARAMS = {
+    "head": "head", "t": "temperature", "cmap": "colormap", "alpha": "opacity", "share": "share", "k": "top_k",
+    "cls": "class_index",
+}  # fmt: skip
 
 
 def link_params(settings: LessonSettings, example: str | None) -> str:
@@ -267,6 +276,8 @@ def link_params(settings: LessonSettings, example: str | None) -> str:
     params.update(t=f"{settings.temperature:g}", lang=settings.language, cmap=settings.colormap)
     params.update(alpha=f"{settings.opacity:g}", shared=str(int(settings.shared_scale)))
     params.update(share=f"{settings.share:g}", k=str(settings.top_k))
+    if settings.class_index != TOP1:
+        params["cls"] = str(settings.class_index)
     return urlencode(params)
 
 

@@ -222,7 +222,7 @@ def test_deletion_curve_starts_at_the_prediction_and_attention_order_hurts_more(
 
 def test_link_round_trips_the_settings():
     heads = ["class", lesson.FEATURE_SELF]
-    settings = LessonSettings(lesson.FEATURE_SELF, 2.5, (0.3, 0.6), "viridis", 0.7, True, 0.8, 7, "zh")
+    settings = LessonSettings(lesson.FEATURE_SELF, 2.5, (0.3, 0.6), "viridis", 0.7, True, 0.8, 7, "zh", 291)
     params = dict(parse_qsl(link_params(settings, "cheetah")))  # as the server decodes the page's query
     restored, example = parse_params(params, LessonSettings(), heads, ["cheetah", "lion"])
     assert example == "cheetah"
@@ -231,6 +231,7 @@ def test_link_round_trips_the_settings():
 
 def test_bad_link_values_are_ignored_not_fatal():
     params = {"head": "evil", "t": "nan", "qx": "2", "cmap": "jet;", "k": "x", "lang": "fr", "example": "../etc"}
+    params["cls"] = "1000"
     restored, example = parse_params(params, LessonSettings(), ["class"], ["cheetah"])
     assert restored == LessonSettings() and example is None
 
@@ -280,3 +281,22 @@ def test_pooling_lesson_does_not_touch_model_state(explainer, features):
     before = copy.deepcopy(_state(model))
     lesson.pooling_lesson(model, features, "class", 3.0)
     assert all(torch.equal(before[n], t) for n, t in model.state_dict().items())
+
+
+def test_class_picker_scores_positions_with_the_chosen_row(explainer, example_photos):
+    """Choosing a class re-renders from the cached features with that class's classifier row."""
+    from cnnattn import load_image
+
+    photo = load_image(example_photos["cheetah"])
+    encoded = explainer.encode(photo)
+    model = explainer.model
+    top1 = lesson_view(model, photo, encoded, LessonSettings())
+    other = 1 if top1.class_index != 1 else 2
+    chosen = lesson_view(model, photo, encoded, LessonSettings(class_index=other, language="zh"))
+    assert chosen.class_index == other
+    with torch.inference_mode():
+        expected = model.class_maps(encoded.features, torch.tensor([other]), LessonSettings().temperature)[0]
+    np.testing.assert_allclose(chosen.weights_grid, expected.numpy(), atol=1e-6)
+    assert not np.allclose(chosen.weights_grid, top1.weights_grid)
+    with pytest.raises(ValueError, match="Class must be"):
+        LessonSettings(class_index=1000).checked(["class"])

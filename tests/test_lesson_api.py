@@ -14,6 +14,7 @@ SETTINGS = dict(
     shared_scale=False,
     share=0.5,
     top_k=5,
+    class_index=-1,
     language="en",
 )
 
@@ -49,3 +50,12 @@ def test_bad_settings_and_unknown_keys_get_clear_errors(client, example_photos):
         client.predict(key, **dict(SETTINGS, temperature=0.0), api_name="/lesson_render")
     with pytest.raises(Exception, match="no longer cached"):
         client.predict("0" * 64, **SETTINGS, api_name="/lesson_render")
+
+
+def test_class_picker_rerenders_by_key(client, example_photos):
+    key, _, *top1 = client.predict(handle_file(str(example_photos["lion"])), **SETTINGS, api_name="/lesson")
+    tabby = client.predict(key, **dict(SETTINGS, class_index=281), api_name="/lesson_render")
+    assert "tabby" in tabby[0] and "lion" in top1[0]
+    assert weights(tabby).sum() == pytest.approx(1.0, abs=weights(tabby).size * 5e-5)
+    assert not np.allclose(weights(tabby), weights(top1))
+    assert "cls=281" in tabby[-1]
