@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import gradio as gr
@@ -75,6 +76,7 @@ def build_lesson_tab(
     """
     model = explainer.model
     heads = lesson.head_names(model)
+    layers = lesson.layer_names(model)
     example_paths = {Path(p).stem: p for p in examples}
 
     def lookup(key: str | None):
@@ -96,7 +98,9 @@ def build_lesson_tab(
         session.encode(path)  # same key scheme as app.Session: content hash of the file's bytes
         return key
 
-    def settings_of(head, temperature, query_x, query_y, colormap, opacity, shared, share, top_k, class_index, lang):
+    def settings_of(
+        head, temperature, query_x, query_y, colormap, opacity, shared, share, top_k, class_index, layer, lang
+    ):
         settings = LessonSettings(
             head,
             float(temperature),
@@ -108,6 +112,7 @@ def build_lesson_tab(
             int(top_k),
             lang,
             TOP1 if class_index is None else int(class_index),
+            layer or lesson.FINAL,
         )
         try:
             return settings.checked(heads)
@@ -144,12 +149,13 @@ def build_lesson_tab(
         share: float,
         top_k: float,
         class_index: int,
+        layer: str,
         language: str,
         example: str | None = None,
     ):
         """Re-render every lesson panel from the cached features of `key` (no backbone run)."""
         controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
-        controls += (language,)
+        controls += (layer, language)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         return outputs_of(lesson_view(model, photo, encoded, settings), settings, example)
@@ -171,6 +177,7 @@ def build_lesson_tab(
         share: float,
         top_k: float,
         class_index: int,
+        layer: str,
         language: str,
         example: str | None = None,
     ):
@@ -179,7 +186,7 @@ def build_lesson_tab(
             raise gr.Error(text("error.no_photo", "en"))
         key = encode_file(path)
         controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
-        controls += (language,)
+        controls += (layer, language)
         return (key, None, *render(key, *controls, None))
 
     def load_example(name: str | None, *values):
@@ -190,10 +197,13 @@ def build_lesson_tab(
         key = encode_file(example_paths[name])
         return (example_paths[name], key, *render(key, *values[:-1], name))
 
-    def choose_cell(key: str, event: gr.SelectData):
+    def choose_cell(key: str, head: str, layer: str, event: gr.SelectData):
         """A click on a table cell: the first column holds row labels, the others are grid columns."""
         photo, encoded = lookup(key)
-        h, w = encoded.features.shape[-2:]
+        try:
+            h, w = lesson.layer_features(encoded, layer or lesson.FINAL, head).shape[-2:]
+        except ValueError as exc:
+            raise gr.Error(str(exc)) from exc
         row, col = event.index
         if col < 1:
             return gr.skip(), gr.skip()
@@ -224,12 +234,13 @@ def build_lesson_tab(
         share: float,
         top_k: float,
         class_index: int,
+        layer: str,
         language: str,
     ):
         """The head's weights beside Grad-CAM of the backbone for the same class, with agreement scores."""
         controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
-        controls += (language,)
-        settings = settings_of(*controls)
+        controls += (layer, language)
+        settings = replace(settings_of(*controls), layer=lesson.FINAL)  # Grad-CAM's grid is the last map
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
         inputs = explainer.preprocessing(photo)[None].to(explainer.device)
@@ -258,17 +269,23 @@ def build_lesson_tab(
         share: float,
         top_k: float,
         class_index: int,
+        layer: str,
         language: str,
     ):
         """The same head with weights replaced by noise of the same scale, beside the real one."""
         controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
-        controls += (language,)
+        controls += (layer, language)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
         class_index = view.class_index if settings.head == "class" else None
         random = lesson.randomised_weights(
-            model, encoded.features, settings.head, settings.temperature, class_index, settings.query
+            model,
+            lesson.layer_features(encoded, settings.layer, settings.head),
+            settings.head,
+            settings.temperature,
+            class_index,
+            settings.query,
         )
         rho = readouts.spearman(view.weights_grid, random)
         left, right = compare_images(photo, [view.weights_grid, random], settings)
@@ -287,13 +304,14 @@ def build_lesson_tab(
         share: float,
         top_k: float,
         class_index: int,
+        layer: str,
         language: str,
         cover: float = 0.5,
     ):
         """Cover the smallest region holding `cover` of the weight; predict and map again."""
         controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
-        controls += (language,)
-        settings = settings_of(*controls)
+        controls += (layer, language)
+        settings = replace(settings_of(*controls), layer=lesson.FINAL)  # occlusion works on the last map's grid
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
         mask = readouts.smallest_region(view.weights_grid, float(cover))
@@ -332,12 +350,13 @@ def build_lesson_tab(
         share: float,
         top_k: float,
         class_index: int,
+        layer: str,
         language: str,
     ):
         """Class probability as cells are covered, most-attended first, against a random order."""
         controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
-        controls += (language,)
-        settings = settings_of(*controls)
+        controls += (layer, language)
+        settings = replace(settings_of(*controls), layer=lesson.FINAL)  # Grad-CAM's grid is the last map
         photo, encoded = lookup(key)
         view = lesson_view(model, photo, encoded, settings)
         inputs = explainer.preprocessing(photo)[None].to(explainer.device)
@@ -378,7 +397,7 @@ def build_lesson_tab(
         """On page load: language from the link or the browser; settings and example from the link."""
         params = dict(request.query_params) if request else {}
         base = LessonSettings(language=resolve_language(browser_language))
-        settings, example = parse_params(params, base, heads, list(example_paths))
+        settings, example = parse_params(params, base, heads, list(example_paths), layers)
         wants_lesson = params.get("view") == "lesson" or example is not None
         return (
             settings.language,
@@ -393,6 +412,7 @@ def build_lesson_tab(
             settings.share,
             settings.top_k,
             settings.class_index,
+            settings.layer,
             gr.Tabs(selected="lesson") if wants_lesson else gr.skip(),
         )
 
@@ -451,6 +471,9 @@ def build_lesson_tab(
                     value=defaults.class_index,
                     label=text("lesson.class", "en"),
                     elem_id="lesson-class",
+                )
+                layer = gr.Dropdown(
+                    layers, value=defaults.layer, label=text("lesson.layer", "en"), elem_id="lesson-layer"
                 )
                 link = gr.Textbox(label=text("lesson.link", "en"), elem_id="lesson-link", buttons=["copy"])
             with gr.Column(scale=2):
@@ -532,6 +555,7 @@ def build_lesson_tab(
         (share, "lesson.share", "label"),
         (top_k, "lesson.top_k", "label"),
         (class_choice, "lesson.class", "label"),
+        (layer, "lesson.layer", "label"),
         (link, "lesson.link", "label"),
         (step1_image, "lesson.step1_image", "label"),
         (scores, "lesson.scores_table", "label"),
@@ -547,7 +571,20 @@ def build_lesson_tab(
         (occluded, "lesson.occluded_image", "label"),
         (curve, "lesson.deletion_image", "label"),
     ]
-    controls = [head, temperature, query_x, query_y, colormap, opacity, shared, share, top_k, class_choice, language]
+    controls = [
+        head,
+        temperature,
+        query_x,
+        query_y,
+        colormap,
+        opacity,
+        shared,
+        share,
+        top_k,
+        class_choice,
+        layer,
+        language,
+    ]
     view_outputs = [
         head_md,
         step1_md,
@@ -572,10 +609,10 @@ def build_lesson_tab(
     head.input(reset_temperature, head, temperature, api_name=False, queue=False).then(**rerender)
     for control in (query_x, query_y, opacity, share, top_k):
         control.release(**rerender)
-    for control in (colormap, shared, class_choice):
+    for control in (colormap, shared, class_choice, layer):
         control.input(**rerender)
     for table in (scores, weights):
-        table.select(choose_cell, key, [query_x, query_y], api_name=False).then(**rerender)
+        table.select(choose_cell, [key, head, layer], [query_x, query_y], api_name=False).then(**rerender)
     for image in (step1_image, step2_image):
         image.select(choose_point, key, [query_x, query_y], api_name=False).then(**rerender)
     link.change(
@@ -602,7 +639,7 @@ def build_lesson_tab(
     freeze_button.click(freeze, [last_frame, *settings_inputs], [photo, key, example, *view_outputs], api_name=False)
 
     restored = [language, example, head, temperature, query_x, query_y, colormap, opacity, shared, share, top_k]
-    restored.append(class_choice)
+    restored += [class_choice, layer]
     demo.load(
         restore,
         browser_language,

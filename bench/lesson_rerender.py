@@ -49,6 +49,7 @@ SETTINGS = dict(
     share=0.5,
     top_k=5,
     class_index=-1,
+    layer="final",
     language="en",
 )
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,9 @@ import torch
 from torch import nn
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
+# Earlier stages whose outputs `Explainer.encode` keeps for the lesson's feature self-attention:
+# timm submodule name -> stride (input pixels per grid cell). The last one feeds conv_head.
+STAGE_LAYERS: dict[str, dict[str, int]] = {"efficientnet_lite0": {"blocks.4": 16, "blocks.5": 32, "blocks.6": 32}}
 HUB_HOST = "huggingface.co"
 
 
@@ -60,6 +64,7 @@ class Backbone(nn.Module):
         self.stride: int = model.feature_info[-1]["reduction"]
         self.data_config: dict = timm.data.resolve_model_data_config(model)
         self.classifier: nn.Linear = model.get_classifier()
+        self.stages: dict[str, int] = STAGE_LAYERS.get(name, {})  # earlier stage -> stride
 
     def forward_features(self, images: torch.Tensor) -> torch.Tensor:
         return self.model.forward_features(images)  # (B, C, H, W)
@@ -70,6 +75,23 @@ class Backbone(nn.Module):
     def classify_pooled(self, pooled: torch.Tensor) -> torch.Tensor:
         """Logits from already pooled features (B, C), e.g. attention pooling instead of the mean."""
         return self.model.forward_head(pooled[:, :, None, None])
+
+
+@contextmanager
+def capture_stages(backbone: Backbone) -> Iterator[dict[str, torch.Tensor]]:
+    """Record the outputs of `backbone.stages` during forward passes inside the block (forward
+    hooks, removed on exit), so one pass yields both the final features and the earlier maps."""
+    captured: dict[str, torch.Tensor] = {}
+
+    def keep(name: str):
+        return lambda module, inputs, output: captured.__setitem__(name, output)  # (1, C_s, H_s, W_s)
+
+    handles = [backbone.model.get_submodule(name).register_forward_hook(keep(name)) for name in backbone.stages]
+    try:
+        yield captured
+    finally:
+        for handle in handles:
+            handle.remove()
 
 
 def _load_embedded_lite0(model: nn.Module) -> None:

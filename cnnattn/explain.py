@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cnnattn.backbones import DEFAULT_BACKBONE, create_backbone
+from cnnattn.backbones import DEFAULT_BACKBONE, capture_stages, create_backbone
 from cnnattn.checkpoints import DEFAULT_CHECKPOINT_DIR, CheckpointError, load_head
 from cnnattn.labels import class_names
 from cnnattn.loading import load_image
@@ -72,6 +72,8 @@ class Encoded:
     features: torch.Tensor  # (1, C, h, w)
     logits: torch.Tensor  # (1, classes)
     size: tuple[int, int]  # (width, height) of the photo
+    # Earlier backbone stages from the same pass, name -> (1, C_s, H_s, W_s); empty when not kept.
+    stages: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def resolve_device(device: str | None) -> torch.device:
@@ -124,8 +126,9 @@ class Explainer:
     @torch.inference_mode()
     def encode(self, image: Image.Image) -> Encoded:
         inputs = self.preprocessing(image).unsqueeze(0).to(self.device)
-        features, logits = self.model(inputs)
-        return Encoded(features, logits, image.size)
+        with capture_stages(self.model.backbone) as stages:
+            features, logits = self.model(inputs)
+        return Encoded(features, logits, image.size, dict(stages))
 
     @torch.inference_mode()
     def explain_encoded(

@@ -38,6 +38,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "explore.controls": "Controls",
         "lesson.class": "Class for the class map (its classifier row scores the positions)",
         "lesson.top1": "top-1 prediction",
+        "lesson.layer": "Layer (feature self-attention only; the other heads use the last feature map)",
+        "self.layer": "Layer **{layer}**: a {h} × {w} grid, one cell per {stride} × {stride} input pixels.",
         "explore.raw_weights": "Raw weights of the class map",
         # Lesson controls.
         "lesson.intro": (
@@ -196,6 +198,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "explore.controls": "控制项",
         "lesson.class": "类别图所用的类别（用该类别的分类器行给各位置打分）",
         "lesson.top1": "第 1 名预测",
+        "lesson.layer": "层（仅用于特征自注意力；其他注意力头使用最后一层特征图）",
+        "self.layer": "层 **{layer}**：{h} × {w} 的网格，每格对应 {stride} × {stride} 个输入像素。",
         "explore.raw_weights": "类别图的原始权重",
         "lesson.intro": (
             "## 用你自己的照片一步步理解注意力\n选一张照片（或打开摄像头），然后跟着下面三个步骤走。所有数字都来自"

@@ -42,6 +42,24 @@ def head_names(model: AttentionModel) -> list[str]:
     return names + [FEATURE_SELF]  # always there: the baseline with no learned projections
 
 
+FINAL = "final"  # the last feature map (the one every head and the classifier see)
+
+
+def layer_names(model: AttentionModel) -> list[str]:
+    """Layers the feature self-attention can run on: the last feature map, then earlier stages."""
+    return [FINAL, *model.backbone.stages]
+
+
+def layer_features(encoded, layer: str, head: str = FEATURE_SELF) -> torch.Tensor:
+    """(1, C, H, W) features of `layer` from an encoding. Only the parameter-free self-attention
+    has no learned weights tied to the last map's 1280 channels, so other heads always get FINAL."""
+    if layer == FINAL or head != FEATURE_SELF:
+        return encoded.features
+    if layer not in encoded.stages:
+        raise ValueError(f"Layer {layer!r} is not kept for this photo; choose one of {[FINAL, *encoded.stages]}.")
+    return encoded.stages[layer]
+
+
 def is_query_head(head: str) -> bool:
     return head.startswith("self/")
 

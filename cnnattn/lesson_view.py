@@ -39,6 +39,7 @@ class LessonSettings:
     top_k: int = 5  # k of the top-k mass readout
     language: str = "en"
     class_index: int = TOP1  # the class map's class (its classifier row scores the positions)
+    layer: str = lesson.FINAL  # feature self-attention only: lesson.layer_names, e.g. "blocks.4"
 
     def checked(self, heads: list[str]) -> LessonSettings:
         """Raise ValueError with a fix-it message for anything out of range."""
@@ -143,10 +144,14 @@ def _pooling_view(model: AttentionModel, encoded: Encoded, settings: LessonSetti
 
 
 def _query_view(model: AttentionModel, encoded: Encoded, settings: LessonSettings, labels):
-    Q = lesson.query_lesson(model, encoded.features, settings.head, settings.query, settings.temperature)
+    features = lesson.layer_features(encoded, settings.layer, settings.head)  # (1, C, H, W)
+    Q = lesson.query_lesson(model, features, settings.head, settings.query, settings.temperature)
     language = settings.language
     if settings.head == lesson.FEATURE_SELF:
         head_text = text("self.head.features", language, d=Q.d_k)
+        h, w = Q.weights.shape
+        stride = model.backbone.stages.get(settings.layer, model.backbone.stride)
+        head_text += "\n\n" + text("self.layer", language, layer=settings.layer, h=h, w=w, stride=stride)
     else:
         head_text = text("self.head.trained", language, head=settings.head)
     head_text += "\n\n" + text("self.formula", language)
@@ -196,6 +201,8 @@ def _query_view(model: AttentionModel, encoded: Encoded, settings: LessonSetting
 def lesson_view(model: AttentionModel, photo: Image.Image, encoded: Encoded, settings: LessonSettings) -> LessonView:
     """Everything the lesson shows, from cached features: no backbone run."""
     settings = settings.checked(lesson.head_names(model))
+    if settings.layer not in lesson.layer_names(model):
+        raise ValueError(f"Unknown layer {settings.layer!r}; choose one of {', '.join(lesson.layer_names(model))}.")
     labels = class_names(settings.language)
     build = _query_view if lesson.is_query_head(settings.head) else _pooling_view
     head_text, steps, first, weights, step3, cell_text, class_index = build(model, encoded, settings, labels)
@@ -278,11 +285,17 @@ def link_params(settings: LessonSettings, example: str | None) -> str:
     params.update(share=f"{settings.share:g}", k=str(settings.top_k))
     if settings.class_index != TOP1:
         params["cls"] = str(settings.class_index)
+    if settings.layer != lesson.FINAL:
+        params["layer"] = settings.layer
     return urlencode(params)
 
 
 def parse_params(
-    params: Mapping[str, str], base: LessonSettings, heads: list[str], examples: list[str]
+    params: Mapping[str, str],
+    base: LessonSettings,
+    heads: list[str],
+    examples: list[str],
+    layers: tuple[str, ...] | list[str] = (lesson.FINAL,),
 ) -> tuple[LessonSettings, str | None]:
     """Settings and example from URL parameters; anything missing or invalid keeps `base`'s value.
 
@@ -310,4 +323,6 @@ def parse_params(
         settings = replace(settings, shared_scale=params["shared"] == "1")
     if params.get("lang") in LANGUAGES:
         settings = replace(settings, language=params["lang"])
+    if params.get("layer") in layers:
+        settings = replace(settings, layer=params["layer"])
     return settings, example

@@ -222,16 +222,17 @@ def test_deletion_curve_starts_at_the_prediction_and_attention_order_hurts_more(
 
 def test_link_round_trips_the_settings():
     heads = ["class", lesson.FEATURE_SELF]
-    settings = LessonSettings(lesson.FEATURE_SELF, 2.5, (0.3, 0.6), "viridis", 0.7, True, 0.8, 7, "zh", 291)
+    settings = LessonSettings(lesson.FEATURE_SELF, 2.5, (0.3, 0.6), "viridis", 0.7, True, 0.8, 7, "zh", 291, "blocks.4")
     params = dict(parse_qsl(link_params(settings, "cheetah")))  # as the server decodes the page's query
-    restored, example = parse_params(params, LessonSettings(), heads, ["cheetah", "lion"])
+    layers = ["final", "blocks.4"]
+    restored, example = parse_params(params, LessonSettings(), heads, ["cheetah", "lion"], layers)
     assert example == "cheetah"
     assert restored == settings
 
 
 def test_bad_link_values_are_ignored_not_fatal():
     params = {"head": "evil", "t": "nan", "qx": "2", "cmap": "jet;", "k": "x", "lang": "fr", "example": "../etc"}
-    params["cls"] = "1000"
+    params.update(cls="1000", layer="blocks.99")
     restored, example = parse_params(params, LessonSettings(), ["class"], ["cheetah"])
     assert restored == LessonSettings() and example is None
 
@@ -300,3 +301,36 @@ def test_class_picker_scores_positions_with_the_chosen_row(explainer, example_ph
     assert not np.allclose(chosen.weights_grid, top1.weights_grid)
     with pytest.raises(ValueError, match="Class must be"):
         LessonSettings(class_index=1000).checked(["class"])
+
+
+def test_feature_self_attention_on_earlier_layers_from_one_backbone_pass(explainer, example_photos):
+    """Every layer's rows sum to 1 on a grid of the stage's stride; switching layer reruns nothing."""
+    from bench.lesson_rerender import count_backbone_passes
+    from cnnattn import load_image
+
+    photo = load_image(example_photos["cheetah"])
+    model = explainer.model
+    _, _, height, width = explainer.preprocessing(photo)[None].shape
+    with count_backbone_passes(model.backbone) as counter:
+        encoded = explainer.encode(photo)
+        assert counter["passes"] == 1  # the stages come from the same pass as the final features
+        layers = lesson.layer_names(model)
+        assert layers == ["final", "blocks.4", "blocks.5", "blocks.6"]
+        for layer in layers:
+            stride = model.backbone.stages.get(layer, model.backbone.stride)
+            for query in [(0.1, 0.1), (0.5, 0.5), (0.9, 0.7)]:
+                settings = LessonSettings(lesson.FEATURE_SELF, 1.0, query, layer=layer)
+                view = lesson_view(model, photo, encoded, settings)
+                assert view.weights_grid.shape == (math.ceil(height / stride), math.ceil(width / stride))
+                assert view.weights_grid.sum() == pytest.approx(1.0, abs=1e-5)
+            assert f"{stride} × {stride}" in view.head_text
+        # Other heads live on the last feature map whatever the layer says.
+        assert lesson_view(model, photo, encoded, LessonSettings(layer="blocks.4")).weights_grid.shape == (
+            height // model.backbone.stride,
+            width // model.backbone.stride,
+        )
+        assert counter["passes"] == 1
+    stage = encoded.stages["blocks.4"]
+    assert stage.shape[1] == 112 and stage.shape[-2:] == (height // 16, width // 16)
+    with pytest.raises(ValueError, match="Unknown layer"):
+        lesson_view(model, photo, encoded, LessonSettings(lesson.FEATURE_SELF, layer="blocks.0"))

@@ -15,6 +15,7 @@ SETTINGS = dict(
     share=0.5,
     top_k=5,
     class_index=-1,
+    layer="final",
     language="en",
 )
 
@@ -59,3 +60,13 @@ def test_class_picker_rerenders_by_key(client, example_photos):
     assert weights(tabby).sum() == pytest.approx(1.0, abs=weights(tabby).size * 5e-5)
     assert not np.allclose(weights(tabby), weights(top1))
     assert "cls=281" in tabby[-1]
+
+
+def test_layer_choice_rerenders_feature_self_attention_by_key(client, example_photos):
+    key = client.predict(handle_file(str(example_photos["cheetah"])), **SETTINGS, api_name="/lesson")[0]
+    self_head = dict(SETTINGS, head="self/features", temperature=1.0)
+    last = weights(client.predict(key, **self_head, api_name="/lesson_render"))
+    stage = client.predict(key, **dict(self_head, layer="blocks.4"), api_name="/lesson_render")
+    assert weights(stage).shape == (2 * last.shape[0], 2 * last.shape[1])  # stride 16 against 32
+    assert weights(stage).sum() == pytest.approx(1.0, abs=weights(stage).size * 5e-5)
+    assert "layer=blocks.4" in stage[-1] and "blocks.4" in stage[0]
