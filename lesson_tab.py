@@ -89,6 +89,15 @@ def build_lesson_tab(
 
         return session.encodings.get_or_create(key, expired)
 
+    def view_for(key: str | None, settings):
+        """(photo, encoded, view) for a cached photo: what every lesson panel starts from."""
+        photo, encoded = lookup(key)
+        return photo, encoded, lesson_view(model, photo, encoded, settings)
+
+    def network_input(photo):
+        """The photo as the backbone's input batch, for panels that perturb it (Grad-CAM, occlusion)."""
+        return explainer.preprocessing(photo)[None].to(explainer.device)
+
     def encode_file(path: str) -> str:
         """Encode an uploaded or example photo into the shared cache; return its key."""
         try:
@@ -241,9 +250,8 @@ def build_lesson_tab(
         controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
         controls += (layer, language)
         settings = replace(settings_of(*controls), layer=lesson.FINAL)  # Grad-CAM's grid is the last map
-        photo, encoded = lookup(key)
-        view = lesson_view(model, photo, encoded, settings)
-        inputs = explainer.preprocessing(photo)[None].to(explainer.device)
+        photo, encoded, view = view_for(key, settings)
+        inputs = network_input(photo)
         cam = lesson.gradcam_grid(model, inputs, view.class_index)
         k = min(settings.top_k, cam.size)
         agreement = text(
@@ -276,8 +284,7 @@ def build_lesson_tab(
         controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
         controls += (layer, language)
         settings = settings_of(*controls)
-        photo, encoded = lookup(key)
-        view = lesson_view(model, photo, encoded, settings)
+        photo, encoded, view = view_for(key, settings)
         class_index = view.class_index if settings.head == "class" else None
         random = lesson.randomised_weights(
             model,
@@ -312,10 +319,9 @@ def build_lesson_tab(
         controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
         controls += (layer, language)
         settings = replace(settings_of(*controls), layer=lesson.FINAL)  # occlusion works on the last map's grid
-        photo, encoded = lookup(key)
-        view = lesson_view(model, photo, encoded, settings)
+        photo, encoded, view = view_for(key, settings)
         mask = readouts.smallest_region(view.weights_grid, float(cover))
-        inputs = explainer.preprocessing(photo)[None].to(explainer.device)
+        inputs = network_input(photo)
         result = lesson.occlusion(model, inputs, mask)
         after = result.logits.float().softmax(dim=-1)[0].cpu().numpy()
         before = encoded.logits.float().softmax(dim=-1)[0].cpu().numpy()
@@ -356,10 +362,9 @@ def build_lesson_tab(
         """Class probability as cells are covered, most-attended first, against a random order."""
         controls = (head, temperature, query_x, query_y, colormap, opacity, shared_scale, share, top_k, class_index)
         controls += (layer, language)
-        settings = replace(settings_of(*controls), layer=lesson.FINAL)  # Grad-CAM's grid is the last map
-        photo, encoded = lookup(key)
-        view = lesson_view(model, photo, encoded, settings)
-        inputs = explainer.preprocessing(photo)[None].to(explainer.device)
+        settings = replace(settings_of(*controls), layer=lesson.FINAL)  # deletion works on the last map's grid
+        photo, encoded, view = view_for(key, settings)
+        inputs = network_input(photo)
         curve = lesson.deletion_curve(model, inputs, view.weights_grid, view.class_index)
         lang, label = settings.language, class_names(settings.language)[view.class_index]
         return line_plot(
