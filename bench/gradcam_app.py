@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 
 from cnnattn.backbones import create_backbone  # noqa: E402
 from cnnattn.explain import resolve_device  # noqa: E402
-from cnnattn.preprocess import Preprocessing  # noqa: E402
+from cnnattn.image.preprocess import Preprocessing  # noqa: E402
 
 
 class GradCamOverlay:

@@ -90,7 +90,7 @@ def unique_copies(photo: Path, folder: Path):
 def through_server(explainer, photo: Path, repeats: int, warmup: int) -> dict:
     from gradio_client import Client, handle_file
 
-    import app
+    from cnnattn.webapp import app
 
     demo = app.build_app(explainer)
     port = free_port()
@@ -144,8 +144,8 @@ def through_server(explainer, photo: Path, repeats: int, warmup: int) -> dict:
 
 
 def in_process(explainer, photo: Path, repeats: int, warmup: int) -> dict[str, Samples]:
-    from cnnattn.lesson_view import LessonSettings, lesson_view
-    from cnnattn.loading import load_image
+    from cnnattn.image.loading import load_image
+    from cnnattn.lesson.view import LessonSettings, lesson_view
 
     image = load_image(photo.read_bytes())
     encoded = explainer.encode(image)
@@ -220,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     from gradio.media import get_image
 
     from cnnattn.explain import Explainer
-    from cnnattn.loading import load_image
+    from cnnattn.image.loading import load_image
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--photo", type=Path, default=Path(get_image("cheetah.jpg")))

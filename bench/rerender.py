@@ -11,8 +11,8 @@ import torch
 from bench.timing import interleaved, synchronizer
 from cnnattn.cache import content_key
 from cnnattn.explain import Explainer
-from cnnattn.loading import load_image
-from cnnattn.outputs import RenderOptions, render_overlays, write_outputs
+from cnnattn.image.loading import load_image
+from cnnattn.render.outputs import RenderOptions, render_overlays, write_outputs
 
 DEFAULT_OPTIONS = dict(queries=[(0.5, 0.5)], class_index=None, temperature=1.0)
 # What a user changes after the first request; each re-renders from the cached encoding.
@@ -115,7 +115,7 @@ def encoders(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> li
     """Encoding one request's overlays in the formats a gallery could use (downloads stay PNG)."""
     import io
 
-    from cnnattn.outputs import png_bytes
+    from cnnattn.render.outputs import png_bytes
 
     image = load_image(photo.read_bytes())
     explanation = explainer.explain_encoded(explainer.encode(image), **DEFAULT_OPTIONS)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-import app  # noqa: E402
 from cnnattn.explain import Explainer  # noqa: E402
+from cnnattn.webapp import app  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -18,7 +18,7 @@ import torch
 from bench.run_all import SHARED_SAMPLES
 from cnnattn.cli import find_images
 from cnnattn.explain import Encoded, Explainer
-from cnnattn.loading import load_image
+from cnnattn.image.loading import load_image
 
 FIXED_SHAPE = (256, 320)  # (H, W): a typical landscape input
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import torch
 
 from cnnattn.backbones import DEFAULT_BACKBONE
-from cnnattn.checkpoints import DEFAULT_CHECKPOINT_DIR, HEAD_TYPES, CheckpointError, checkpoint_paths, load_head
 from cnnattn.explain import Explainer
+from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, HEAD_TYPES, CheckpointError, checkpoint_paths, load_head
 
 # The shapes `python -m cnnattn train` produces by default; used when no trained head exists.
 UNTRAINED_CONFIG = {"simple": {"num_heads": 4}, "self": {"num_heads": 4, "head_dim": 64}}
@@ -25,7 +25,7 @@ def head_checkpoints(scratch: Path, backbone: str = DEFAULT_BACKBONE) -> tuple[P
         try:
             load_head(DEFAULT_CHECKPOINT_DIR, backbone, kind, IN_CHANNELS)
         except CheckpointError:
-            from cnnattn.checkpoints import save_head
+            from cnnattn.heads.checkpoints import save_head
 
             torch.manual_seed(0)
             head = HEAD_TYPES[kind](IN_CHANNELS, **config)

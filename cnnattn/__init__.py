@@ -3,7 +3,7 @@
 from cnnattn.backbones import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable, create_backbone
 from cnnattn.explain import AttentionMap, Explainer, Explanation, Prediction
 from cnnattn.heads import ClassAttention, SelfAttention, SimpleAttention
-from cnnattn.loading import ImageRejected, load_image
+from cnnattn.image.loading import ImageRejected, load_image
 from cnnattn.render import overlay
 
 __all__ = [

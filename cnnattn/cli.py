@@ -13,12 +13,12 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from cnnattn import evaluate, train
 from cnnattn.backbones import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable
 from cnnattn.explain import CENTRE, DEFAULT_CLASS_TEMPERATURE, Encoded, Explainer
+from cnnattn.image.loading import ImageRejected, load_image
+from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import LANGUAGES
-from cnnattn.loading import ImageRejected, load_image
-from cnnattn.preprocess import Preprocessing
+from cnnattn.training import evaluate, train
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 

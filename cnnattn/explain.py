@@ -14,11 +14,11 @@ import torch
 from PIL import Image
 
 from cnnattn.backbones import DEFAULT_BACKBONE, capture_stages, create_backbone
-from cnnattn.checkpoints import DEFAULT_CHECKPOINT_DIR, CheckpointError, load_head
+from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, CheckpointError, load_head
+from cnnattn.image.loading import load_image
+from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import class_names
-from cnnattn.loading import load_image
 from cnnattn.model import AttentionModel
-from cnnattn.preprocess import Preprocessing
 
 CENTRE = (0.5, 0.5)
 # Per-position class scores are ~H*W times larger than their share of the pooled logit, so a

@@ -47,7 +47,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def app_url(explainer):
     """The real Gradio app, launched once on 127.0.0.1 for API and browser tests."""
-    import app
+    from cnnattn.webapp import app
 
     demo = app.build_app(explainer)
     port = _free_port()

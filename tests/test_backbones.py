@@ -35,7 +35,7 @@ def test_mismatched_weights_file_is_one_sentence(tmp_path):
 @pytest.mark.parametrize("name", [n for n, spec in BACKBONES.items() if not spec.embedded])
 def test_downloadable_backbone_offline_says_what_is_missing(name, monkeypatch, tmp_path):
     # An empty cache and an unreachable hub: the state of this machine, made explicit.
-    monkeypatch.setattr("cnnattn.backbones.HUB_HOST", "hub.invalid")
+    monkeypatch.setattr("cnnattn.backbones.registry.HUB_HOST", "hub.invalid")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     import huggingface_hub.constants
 

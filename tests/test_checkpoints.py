@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from cnnattn import Explainer
-from cnnattn.checkpoints import DEFAULT_CHECKPOINT_DIR, CheckpointError, load_head, save_head
 from cnnattn.heads import SelfAttention, SimpleAttention
+from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, CheckpointError, load_head, save_head
 
 BACKBONE = "efficientnet_lite0"
 SHIPPED = [(DEFAULT_CHECKPOINT_DIR / f"{BACKBONE}-{kind}.safetensors", kind) for kind in ("simple", "self")]

@@ -9,13 +9,13 @@ import pytest
 import torch
 from gradio_client import Client, handle_file
 
-import app
 from cnnattn import Explainer
 from cnnattn.backbones import BackboneUnavailable, create_backbone
-from cnnattn.checkpoints import checkpoint_paths
+from cnnattn.heads.checkpoints import checkpoint_paths
+from cnnattn.webapp import app
 from tests.conftest import _free_port
 
-ROOT = Path(app.__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_app(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

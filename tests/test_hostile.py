@@ -17,9 +17,9 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-import app
-from cnnattn.loading import MAX_FILE_BYTES
+from cnnattn.image.loading import MAX_FILE_BYTES
 from cnnattn.render import DEFAULT_COLORMAP
+from cnnattn.webapp import app
 from tests import hostile_images as bad
 
 REJECTED = {

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from cnnattn import lesson, readouts
+from cnnattn.analysis import readouts
 from cnnattn.heads import SelfAttention, SimpleAttention
 from cnnattn.i18n import STRINGS, resolve_language, text
-from cnnattn.lesson_view import LessonSettings, cell_query, lesson_view, link_params, parse_params
+from cnnattn.lesson import steps as lesson
+from cnnattn.lesson.view import LessonSettings, cell_query, lesson_view, link_params, parse_params
 from cnnattn.model import AttentionModel
 
 

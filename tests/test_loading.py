@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from cnnattn.loading import ALLOWED_FORMATS, MAX_FILE_BYTES, ImageRejected, load_image
+from cnnattn.image.loading import ALLOWED_FORMATS, MAX_FILE_BYTES, ImageRejected, load_image
 from tests import hostile_images as bad
 
 REJECTED = {

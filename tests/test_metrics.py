@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnattn.metrics import (
+from cnnattn.analysis.metrics import (
     Endpoints,
     centred_gaussian,
     entropy,

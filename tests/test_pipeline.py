@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from cnnattn.explain import grid_cell
+from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import class_names
-from cnnattn.preprocess import Preprocessing
 
 CHEETAH, LION = 293, 291
 

@@ -8,9 +8,9 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from cnnattn import train as train_module
-from cnnattn.data import DatasetError, file_list_sha256, find_labelled_images, split_held_out
-from cnnattn.train import TrainConfig, train
+from cnnattn.training import train as train_module
+from cnnattn.training.data import DatasetError, file_list_sha256, find_labelled_images, split_held_out
+from cnnattn.training.train import TrainConfig, train
 
 from .conftest import IMAGENET_SAMPLES, require_shared
 

@@ -28,14 +28,14 @@ from PIL import Image
 from torchvision.transforms.functional import gaussian_blur
 from tqdm import tqdm
 
+from cnnattn.analysis.metrics import Endpoints, centred_gaussian, entropy, insertion_deletion, object_share
 from cnnattn.backbones import DEFAULT_BACKBONE
-from cnnattn.checkpoints import DEFAULT_CHECKPOINT_DIR, checkpoint_paths
-from cnnattn.data import file_list_sha256, find_labelled_images, split_held_out
 from cnnattn.explain import CENTRE, DEFAULT_CLASS_TEMPERATURE, Explainer, grid_cell
-from cnnattn.loading import load_image
-from cnnattn.metrics import Endpoints, centred_gaussian, entropy, insertion_deletion, object_share
+from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, checkpoint_paths
+from cnnattn.image.loading import load_image
+from cnnattn.training.data import file_list_sha256, find_labelled_images, split_held_out
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 DEFAULT_COCO = REPO.parent / "shared" / "data" / "coco128"
 COCO_STUFF_FIRST_ID = 92  # COCO panoptic ids below this are "things" (objects), from 92 on "stuff"
 BLUR_KERNEL, BLUR_SIGMA = 11, 5.0  # RISE's insertion baseline blur

@@ -1,6 +1,6 @@
 """The Lesson tab (classroom mode): layout and event wiring only.
 
-The maths is in `cnnattn.lesson`, what is shown in `cnnattn.lesson_view`, the words in `cnnattn.i18n`.
+The maths is in `cnnattn.lesson`, what is shown in `cnnattn.lesson.view`, the words in `cnnattn.i18n`.
 A photo is encoded once; its content hash (`key`) travels with every event, so sliders, clicks and
 language switches re-render from the cached features without running the backbone.
 """
@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
-from cnnattn import lesson, readouts
+from cnnattn.analysis import readouts
 from cnnattn.cache import content_key
 from cnnattn.i18n import resolve_language, text
+from cnnattn.image.loading import load_image
 from cnnattn.labels import class_names
-from cnnattn.lesson_render import cover_cells, line_plot
-from cnnattn.lesson_view import (
+from cnnattn.lesson import steps as lesson
+from cnnattn.lesson.render import cover_cells, line_plot
+from cnnattn.lesson.view import (
     MAX_SIDE,
     TEMPERATURE_RANGE,
     TOP1,
@@ -35,7 +37,6 @@ from cnnattn.lesson_view import (
     link_params,
     parse_params,
 )
-from cnnattn.loading import load_image
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, fit_within, overlay
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]

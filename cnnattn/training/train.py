@@ -21,9 +21,13 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from cnnattn.analysis.metrics import entropy
 from cnnattn.backbones import DEFAULT_BACKBONE, Backbone, create_backbone
-from cnnattn.checkpoints import DEFAULT_CHECKPOINT_DIR, HEAD_TYPES, save_head
-from cnnattn.data import (
+from cnnattn.explain import resolve_device
+from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, HEAD_TYPES, save_head
+from cnnattn.image.preprocess import Preprocessing
+from cnnattn.model import AttentionModel
+from cnnattn.training.data import (
     AUGMENTATION_VERSION,
     FeatureSet,
     cached_features,
@@ -32,12 +36,8 @@ from cnnattn.data import (
     find_labelled_images,
     split_held_out,
 )
-from cnnattn.explain import resolve_device
-from cnnattn.metrics import entropy
-from cnnattn.model import AttentionModel
-from cnnattn.preprocess import Preprocessing
 
-DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "cnnattn"
+DEFAULT_CACHE_DIR = Path(__file__).resolve().parents[2] / ".cache" / "cnnattn"
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,12 @@ from urllib.parse import urlencode
 import numpy as np
 from PIL import Image
 
-from cnnattn import lesson, readouts
+from cnnattn.analysis import readouts
 from cnnattn.explain import Encoded, grid_cell
 from cnnattn.i18n import text
 from cnnattn.labels import LANGUAGES, class_names
-from cnnattn.lesson_render import draw_grid, draw_region, mark_cell, score_overlay
+from cnnattn.lesson import steps as lesson
+from cnnattn.lesson.render import draw_grid, draw_region, mark_cell, score_overlay
 from cnnattn.model import AttentionModel
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, fit_within, mark_query, overlay
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from importlib.resources import files
 from pathlib import Path
 
 from safetensors import SafetensorError
@@ -15,7 +16,7 @@ from torch import nn
 
 from cnnattn.heads import SelfAttention, SimpleAttention
 
-DEFAULT_CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+DEFAULT_CHECKPOINT_DIR = Path(str(files("cnnattn") / "data" / "checkpoints"))  # shipped as package data
 HEAD_TYPES: dict[str, type[nn.Module]] = {"simple": SimpleAttention, "self": SelfAttention}
 
 

@@ -15,8 +15,8 @@ from PIL import Image, ImageEnhance
 from tqdm import tqdm
 
 from cnnattn.backbones import Backbone
-from cnnattn.loading import load_image
-from cnnattn.preprocess import Preprocessing
+from cnnattn.image.loading import load_image
+from cnnattn.image.preprocess import Preprocessing
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 AUGMENTATION_VERSION = 1  # bump when `augment` changes, so stale caches are not reused

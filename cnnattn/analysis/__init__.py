@@ -1,0 +1,1 @@
+"""Measurements of maps and models: entropy, perturbation curves, Grad-CAM, readouts, calibration."""

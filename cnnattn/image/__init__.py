@@ -1,0 +1,1 @@
+"""Safe image loading, preprocessing from the backbone config, and image discovery."""

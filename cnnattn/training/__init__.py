@@ -1,0 +1,1 @@
+"""Training and evaluating heads on labelled image folders with a frozen backbone."""

@@ -1,0 +1,1 @@
+"""The Gradio web app (imports gradio; the rest of the package never imports this)."""
