@@ -1,4 +1,4 @@
-"""Command line: `python -m cnnattn explain PATH... --out FILE.jsonl` for batch export."""
+"""Command line `cnnattn` (or `python -m cnnattn`): batch export, the web app, training and evaluating heads."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ def _parse_query(text: str) -> tuple[float, float]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cnnattn", description=__doc__)
+    parser = argparse.ArgumentParser(prog="cnnattn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     explain = commands.add_parser("explain", help="write predictions and attention maps as JSON lines")
     explain.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
@@ -81,9 +81,50 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of class labels")
     explain.add_argument("--workers", type=int, default=2, help="DataLoader workers that decode images")
     explain.add_argument("--threads", type=int, help="torch CPU threads (default: cores the workers leave free)")
-    train.add_arguments(commands.add_parser("train", help="train attention heads on a labelled image folder"))
-    evaluate.add_arguments(commands.add_parser("evaluate", help="measure the trained heads; write docs/EVALUATION.md"))
+    train.add_arguments(
+        commands.add_parser(
+            "train",
+            help="train attention heads on a labelled image folder",
+            description="Train SimpleAttention and SelfAttention heads on the frozen backbone against the labels "
+            "of an image folder; writes checkpoints with their JSON cards.",
+        )
+    )
+    evaluate.add_arguments(
+        commands.add_parser(
+            "evaluate",
+            help="measure the trained heads; write docs/EVALUATION.md",
+            description="Measure the trained heads on held-out images (top-1, map entropy, insertion/deletion, "
+            "COCO object share); update their cards and write a report.",
+        )
+    )
+    serve = commands.add_parser(
+        "serve",
+        help="run the web app (the same as `python app.py`)",
+        description="Serve the cnnattn web app (Gradio) with public-server settings; open http://HOST:PORT.",
+    )
+    add_serve_arguments(serve)
     return parser
+
+
+def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The web app's options, for `cnnattn serve` and `python app.py`; defined here so `--help` never imports gradio."""
+    # Hosts such as Hugging Face Spaces say where to listen through gradio's own variables.
+    host, port = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
+    parser.add_argument("--host", default=host, help=f"address to listen on (default: {host})")
+    parser.add_argument("--port", type=int, default=port, help=f"port to listen on (default: {port})")
+    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default: CUDA when present)")
+    parser.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(BACKBONES), help="pretrained CNN")
+    parser.add_argument("--weights", type=Path, help="local backbone weights file (offline use)")
+    parser.add_argument("--checkpoints", type=Path, help="folder of trained head checkpoints (default: shipped heads)")
+    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
+    parser.add_argument("--root-path", help="URL prefix when served behind a reverse proxy, e.g. /cnnattn")
+    return parser
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from cnnattn.webapp import app  # imports gradio: only here, never for `import cnnattn` or `cnnattn explain`
+
+    return app.run(args)
 
 
 def _records(explainer: Explainer, files: list[Path], args: argparse.Namespace) -> Iterator[tuple[Path, dict | str]]:
@@ -150,7 +191,8 @@ def run_explain(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return {"explain": run_explain, "train": train.run, "evaluate": evaluate.run}[args.command](args)
+        commands = {"explain": run_explain, "train": train.run, "evaluate": evaluate.run, "serve": run_serve}
+        return commands[args.command](args)
     except (BackboneUnavailable, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 
 LANGUAGES = ("en", "zh")
-_ZH_FILE = Path(__file__).parent / "data" / "imagenet_classes_zh.txt"
+_ZH_FILE = files("cnnattn") / "data" / "imagenet_classes_zh.txt"  # package data (works from a wheel or a zip)
 
 
 @cache

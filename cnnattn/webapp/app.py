@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import tempfile
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cnnattn import BACKBONES, DEFAULT_BACKBONE, Explainer, ImageRejected, load_image
+from cnnattn import Explainer, ImageRejected, load_image
 from cnnattn.cache import LRUCache, content_key
 from cnnattn.explain import DEFAULT_CLASS_TEMPERATURE, Encoded, resolve_device
 from cnnattn.i18n import LANGUAGE_CHOICES, text
@@ -257,16 +256,10 @@ def build_app(explainer: Explainer) -> gr.Blocks:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="cnnattn web app")
-    # Hosts such as Hugging Face Spaces say where to listen through gradio's own variables.
-    parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
-    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (CUDA when present)")
-    parser.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(BACKBONES))
-    parser.add_argument("--weights", type=Path, help="local backbone weights file (offline use)")
-    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
-    parser.add_argument("--root-path", help="URL prefix when served behind a reverse proxy, e.g. /cnnattn")
-    return parser.parse_args(argv)
+    from cnnattn.cli import add_serve_arguments  # the same options as `cnnattn serve`
+
+    parser = argparse.ArgumentParser(prog="python app.py", description="cnnattn web app (the same as `cnnattn serve`)")
+    return add_serve_arguments(parser).parse_args(argv)
 
 
 def limit_jobs_per_session(demo: gr.Blocks, limit: int) -> None:
@@ -328,16 +321,29 @@ def serve(demo: gr.Blocks, host: str, port: int, share: bool = False, root_path:
     return demo.launch(**launch_options(host, port, share, root_path), **extra)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Load the model once and serve until stopped; `cnnattn serve` calls this with its parsed options.
+
+    A missing backbone or GPU raises BackboneUnavailable or ValueError, each one sentence.
+    """
+    resolve_device(args.device)  # fail at once, before loading a backbone, when no GPU is there
+    load_options = dict(weights=args.weights)
+    if args.checkpoints:
+        load_options["checkpoint_dir"] = args.checkpoints
+    explainer = Explainer.load(args.backbone, args.device, **load_options)
+    serve(build_app(explainer), args.host, args.port, args.share, args.root_path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python app.py [options]`: the options of `cnnattn serve`; a setup error exits 1 with one sentence."""
     from cnnattn.backbones import BackboneUnavailable
 
+    args = parse_args(argv)
     try:
-        resolve_device(args.device)  # fail at once, before loading a backbone, when no GPU is there
-        explainer = Explainer.load(args.backbone, args.device, weights=args.weights)
+        return run(args)
     except (BackboneUnavailable, ValueError) as exc:
         raise SystemExit(f"cnnattn: {exc}") from exc
-    serve(build_app(explainer), args.host, args.port, args.share, args.root_path)
 
 
 if __name__ == "__main__":
