@@ -13,11 +13,13 @@ from pathlib import Path
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from cnnattn.backbones import BACKBONES, DEFAULT_BACKBONE, BackboneUnavailable
-from cnnattn.explain import CENTRE, DEFAULT_CLASS_TEMPERATURE, Encoded, Explainer
+from cnnattn.backbones import BACKBONES, DEFAULT_BACKBONE, FINAL, BackboneUnavailable
+from cnnattn.explain import Explainer
+from cnnattn.heads import HEAD_KINDS, registered_kinds
 from cnnattn.image.loading import ImageRejected, load_image
 from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import LANGUAGES
+from cnnattn.maps import CENTRE
 from cnnattn.training import evaluate, train
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
@@ -64,6 +66,17 @@ def _parse_query(text: str) -> tuple[float, float]:
     return x, y
 
 
+def _parse_temperature(text: str) -> tuple[str, float]:
+    kind, _, value = text.partition("=")
+    try:
+        temperature = float(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--temperature takes KIND=T such as class=2, not {text!r}") from exc
+    if kind not in HEAD_KINDS or not temperature > 0:
+        raise argparse.ArgumentTypeError(f"--temperature {text}: KIND is one of {', '.join(HEAD_KINDS)}, T > 0")
+    return kind, temperature
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cnnattn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -74,10 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(BACKBONES))
     explain.add_argument("--weights", type=Path, help="local backbone weights file for offline use")
     explain.add_argument("--checkpoints", type=Path, help="folder of trained head checkpoints")
-    explain.add_argument("--query", type=_parse_query, action="append", help="SelfAttention query X,Y (repeatable)")
-    explain.add_argument("--class-index", type=int, help="class for the class map (default: top-1)")
-    explain.add_argument("--temperature", type=float, default=1.0, help="softmax temperature of learned heads")
-    explain.add_argument("--class-temperature", type=float, default=DEFAULT_CLASS_TEMPERATURE)
+    explain.add_argument(
+        "--query", type=_parse_query, action="append", help="query X,Y of query-row heads (repeatable; default 0.5,0.5)"
+    )
+    explain.add_argument("--class-index", type=int, help="class for class-conditional maps (default: top-1)")
+    explain.add_argument(
+        "--temperature",
+        type=_parse_temperature,
+        action="append",
+        metavar="KIND=T",
+        help="softmax temperature of one head kind, e.g. class=2 or simple=0.5 (repeatable; default: each "
+        f"kind's own, {', '.join(f'{k.kind}={k.default_temperature:g}' for k in registered_kinds())})",
+    )
+    explain.add_argument("--layer", default=FINAL, help="backbone layer for heads that can run on earlier stages")
+    explain.add_argument("--short-side", type=int, help="input short side in pixels (default: the calibrated scale)")
+    explain.add_argument(
+        "--calibration",
+        choices=("auto", "none"),
+        default="auto",
+        help="auto: probabilities calibrated for the input scale when a calibration ships; none: plain softmax",
+    )
     explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of class labels")
     explain.add_argument("--workers", type=int, default=2, help="DataLoader workers that decode images")
     explain.add_argument("--threads", type=int, help="torch CPU threads (default: cores the workers leave free)")
@@ -136,18 +165,16 @@ def _records(explainer: Explainer, files: list[Path], args: argparse.Namespace) 
     options = dict(
         queries=args.query or [CENTRE],
         class_index=args.class_index,
-        temperature=args.temperature,
-        class_temperature=args.class_temperature,
+        temperatures=dict(args.temperature or []),
         language=args.lang,
+        layer=args.layer,
     )
     progress = tqdm(loader, total=len(files), unit="img", disable=len(files) < 2, file=sys.stderr)
     for path, inputs, size, error in progress:
         if error is not None:
             yield path, error
             continue
-        with torch.inference_mode():
-            features, logits = explainer.model(inputs.unsqueeze(0).to(explainer.device))
-        explanation = explainer.explain_encoded(Encoded(features, logits, size), **options)
+        explanation = explainer.explain_encoded(explainer.encode_inputs(inputs, size), **options)
         yield path, explanation.to_json(str(path))
 
 
@@ -170,6 +197,7 @@ def run_explain(args: argparse.Namespace) -> int:
         return 1
     torch.set_num_threads(args.threads or model_threads(args.workers))
     load_options = dict(backbone=args.backbone, device=args.device, weights=args.weights)
+    load_options.update(short_side=args.short_side, calibrate=args.calibration == "auto")
     if args.checkpoints:
         load_options["checkpoint_dir"] = args.checkpoints
     explainer = Explainer.load(**load_options)

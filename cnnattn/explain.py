@@ -1,11 +1,13 @@
 """Photo in, predictions and attention maps out: the library's main entry point.
 
 `encode` runs the backbone once; `explain_encoded` turns cached features into maps cheaply, so
-changing the class, temperature or query never reruns the backbone.
+changing the class, temperature or query never reruns the backbone. Every registered head kind
+(`cnnattn.heads.HEAD_KINDS`) is explained; none is named here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,36 +15,48 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cnnattn.backbones import DEFAULT_BACKBONE, capture_stages, create_backbone
-from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, CheckpointError, load_head
+from cnnattn.analysis.calibration import load_calibration
+from cnnattn.backbones import DEFAULT_BACKBONE, FINAL, Backbone, Encoded, create_backbone
+from cnnattn.heads import (
+    CheckpointError,
+    Head,
+    HeadId,
+    MapForm,
+    MapOptions,
+    position_weights,
+    query_row_weights,
+    registered_kinds,
+)
+from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR
 from cnnattn.image.loading import load_image
 from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import class_names
-from cnnattn.model import AttentionModel
+from cnnattn.maps import CENTRE, grid_cell
 
-CENTRE = (0.5, 0.5)
-# Per-position class scores are ~H*W times larger than their share of the pooled logit, so a
-# softmax at T=1 is nearly one-hot; T=4 keeps the map's shape readable (entropy measured in tests).
-DEFAULT_CLASS_TEMPERATURE = 4.0
+__all__ = ["CENTRE", "AttentionMap", "Encoded", "Explainer", "Explanation", "Prediction", "grid_cell"]
 
 
 @dataclass(frozen=True)
 class Prediction:
     index: int  # ImageNet class index
     label: str  # class name in the requested language
-    prob: float  # softmax probability
+    prob: float  # probability shown to people: softmax(logits / calibration temperature)
+    logit: float  # the raw logit of this class
 
 
 @dataclass(frozen=True)
 class AttentionMap:
-    head: str  # e.g. "simple/0", "class", "self/2"
-    kind: str  # "simple" | "class" | "self"
+    head: HeadId  # which head, e.g. HeadId("simple", 0); written as "simple/0" (or "class")
     weights: np.ndarray  # (h, w) float32, non-negative, sums to 1
-    class_index: int | None = None  # class maps: the class whose classifier row scored positions
-    query: tuple[float, float] | None = None  # self maps: (x, y) fractions of width and height
+    class_index: int | None = None  # class-conditional heads: the class whose classifier row scored positions
+    query: tuple[float, float] | None = None  # query-row heads: (x, y) fractions of width and height
+
+    @property
+    def kind(self) -> str:
+        return self.head.kind
 
     def to_json(self) -> dict:
-        record = {"head": self.head, "kind": self.kind, "shape": list(self.weights.shape)}
+        record = {"head": str(self.head), "kind": self.kind, "shape": list(self.weights.shape)}
         if self.class_index is not None:
             record["class_index"] = self.class_index
         if self.query is not None:
@@ -56,24 +70,15 @@ class Explanation:
     size: tuple[int, int]  # (width, height) of the photo as the user sees it
     predictions: list[Prediction]  # top-k of the backbone's own classifier
     maps: list[AttentionMap]
-    head_predictions: dict[str, list[Prediction]] = field(default_factory=dict)  # learned heads' own top-k
+    head_predictions: dict[str, list[Prediction]] = field(default_factory=dict)  # trained heads' own top-k
+    calibration: str = "none"  # how `prob` was obtained from the logits
 
     def to_json(self, image: str | None = None) -> dict:
         record = {"image": image, "size": list(self.size), "predictions": [vars(p) for p in self.predictions]}
+        record["calibration"] = self.calibration
         record["maps"] = [m.to_json() for m in self.maps]
         record["head_predictions"] = {k: [vars(p) for p in v] for k, v in self.head_predictions.items()}
         return record
-
-
-@dataclass(frozen=True)
-class Encoded:
-    """Backbone output for one photo, kept on the device so maps can be recomputed cheaply."""
-
-    features: torch.Tensor  # (1, C, h, w)
-    logits: torch.Tensor  # (1, classes)
-    size: tuple[int, int]  # (width, height) of the photo
-    # Earlier backbone stages from the same pass, name -> (1, C_s, H_s, W_s); empty when not kept.
-    stages: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
 def resolve_device(device: str | None) -> torch.device:
@@ -84,23 +89,25 @@ def resolve_device(device: str | None) -> torch.device:
     return torch.device(device)
 
 
-def grid_cell(query: tuple[float, float], grid: tuple[int, int]) -> int:
-    """Flat index of the grid cell under (x, y) fractions of the photo; grid is (h, w)."""
-    x, y = query
-    if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-        raise ValueError(f"Query {query} must be fractions of width and height in [0, 1].")
-    h, w = grid
-    return min(int(y * h), h - 1) * w + min(int(x * w), w - 1)
-
-
 class Explainer:
-    """Owns the model, preprocessing and device; loads once and serves many photos."""
+    """Owns the backbone, the registered heads, preprocessing and device; loads once, serves many photos."""
 
-    def __init__(self, model: AttentionModel, preprocessing: Preprocessing, device: torch.device, notes=()):
-        self.model = model.to(device).eval()
+    def __init__(
+        self,
+        backbone: Backbone,
+        heads: list[Head],
+        preprocessing: Preprocessing,
+        device: torch.device,
+        notes=(),
+        calibration: tuple[float, str] = (1.0, "none"),
+    ):
+        self.backbone = backbone.to(device).eval()
+        self.heads = torch.nn.ModuleList(heads).to(device).eval()  # in display order
         self.preprocessing = preprocessing
         self.device = device
         self.notes: tuple[str, ...] = tuple(notes)  # one sentence per head that could not load
+        # Probabilities shown are softmax(logits / T); (T, one-line description of how T was fitted).
+        self.calibration_temperature, self.calibration = calibration
 
     @classmethod
     def load(
@@ -110,25 +117,64 @@ class Explainer:
         checkpoint_dir: str | Path = DEFAULT_CHECKPOINT_DIR,
         weights: str | Path | None = None,
         short_side: int | None = None,
+        calibrate: bool = True,
     ) -> Explainer:
-        """Build the backbone and load whichever trained heads exist; missing ones become notes."""
+        """Build the backbone and every registered head kind; heads that cannot load become notes.
+
+        `short_side` defaults to the calibrated scale when a calibration ships for the backbone;
+        `calibrate=False` shows plain softmax probabilities."""
         net = create_backbone(backbone, weights)
-        heads, notes = {}, []
-        for kind in ("simple", "self"):
+        heads, notes = [], []
+        for kind in registered_kinds():
             try:
-                heads[kind] = load_head(Path(checkpoint_dir), backbone, kind, net.num_features).head
+                heads.append(kind.create(net, Path(checkpoint_dir)))
             except CheckpointError as exc:
                 notes.append(str(exc))
-        model = AttentionModel(net, heads.get("simple"), heads.get("self"))
+        shipped = load_calibration(backbone) if weights is None else None  # fitted for the shipped weights only
+        if short_side is None and shipped is not None:
+            short_side = shipped.default_short_side
         preprocessing = Preprocessing.from_config(net.data_config, net.stride, short_side)
-        return cls(model, preprocessing, resolve_device(device), notes)
+        calibration = (1.0, "none: plain softmax of the logits")
+        if calibrate and shipped is not None and preprocessing.short_side in shipped.temperatures:
+            calibration = (shipped.temperature(preprocessing.short_side), shipped.describe(preprocessing.short_side))
+        elif calibrate and shipped is not None:
+            notes.append(f"No calibration at short side {preprocessing.short_side}; probabilities are a plain softmax.")
+        return cls(net, heads, preprocessing, resolve_device(device), notes, calibration)
+
+    def head(self, kind: str) -> Head | None:
+        return next((head for head in self.heads if head.kind == kind), None)
+
+    def head_ids(self) -> list[HeadId]:
+        return [head_id for head in self.heads for head_id in head.ids()]
 
     @torch.inference_mode()
+    def encode_inputs(self, inputs: torch.Tensor, size: tuple[int, int]) -> Encoded:
+        """Encode an already preprocessed image (3, H, W) of a photo of `size` (width, height)."""
+        return self.backbone.encode(inputs.unsqueeze(0).to(self.device), size)
+
     def encode(self, image: Image.Image) -> Encoded:
-        inputs = self.preprocessing(image).unsqueeze(0).to(self.device)
-        with capture_stages(self.model.backbone) as stages:
-            features, logits = self.model(inputs)
-        return Encoded(features, logits, image.size, dict(stages))
+        return self.encode_inputs(self.preprocessing(image), image.size)
+
+    def temperatures(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
+        """Softmax temperature per head kind: the kind's default unless overridden."""
+        chosen = {head.kind: head.default_temperature for head in self.heads}
+        for kind, temperature in (overrides or {}).items():
+            if kind not in chosen:
+                raise ValueError(f"No head kind {kind!r} to set a temperature for; loaded: {', '.join(chosen)}.")
+            if not temperature > 0:
+                raise ValueError("Temperature must be positive.")
+            chosen[kind] = float(temperature)
+        return chosen
+
+    def predictions(self, logits: torch.Tensor, top_k: int = 5, language: str = "en") -> list[Prediction]:
+        """Top-k of (1, classes) logits with calibrated probabilities and raw logits."""
+        names = class_names(language)
+        probs = (logits.float() / self.calibration_temperature).softmax(dim=-1)[0]
+        top = probs.topk(top_k)
+        return [
+            Prediction(int(i), names[int(i)], float(p), float(logits[0, int(i)]))
+            for p, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+        ]
 
     @torch.inference_mode()
     def explain_encoded(
@@ -136,56 +182,49 @@ class Explainer:
         encoded: Encoded,
         queries: list[tuple[float, float]] | tuple = (CENTRE,),
         class_index: int | None = None,
-        temperature: float = 1.0,
-        class_temperature: float = DEFAULT_CLASS_TEMPERATURE,
+        temperatures: Mapping[str, float] | None = None,
         top_k: int = 5,
         language: str = "en",
+        layer: str = FINAL,
     ) -> Explanation:
-        """Maps from cached features: the class map, every SimpleAttention head, and for each
-        query every SelfAttention head's row. `temperature` divides the learned heads' scores."""
-        if temperature <= 0 or class_temperature <= 0:
-            raise ValueError("Temperature must be positive.")
-        features = encoded.features
-        h, w = features.shape[-2:]
-        names = class_names(language)
-        predictions = _top_k(encoded.logits, top_k, names)
-        if class_index is None:
-            class_index = predictions[0].index
-        if not 0 <= class_index < len(names):
-            raise ValueError(f"Class index {class_index} is outside 0..{len(names) - 1}.")
-
-        pending: list[tuple[str, str, torch.Tensor, int | None, tuple[float, float] | None]] = []
-        class_weights = self.model.class_maps(
-            features, torch.tensor([class_index], device=self.device), class_temperature
-        )
-        pending.append(("class", "class", class_weights[0], class_index, None))
-        head_predictions = {}
-        if self.model.simple is not None:
-            simple_weights, simple_logits = self.model.simple_maps(features, temperature)  # (1, K, h, w)
-            head_predictions["simple"] = _top_k(simple_logits, top_k, names)
-            for k, weights in enumerate(simple_weights[0]):
-                pending.append((f"simple/{k}", "simple", weights, None, None))
-        if self.model.self_attention is not None:
-            self_weights, self_logits = self.model.self_maps(features, temperature)  # (1, heads, HW, HW)
-            head_predictions["self"] = _top_k(self_logits, top_k, names)
-            for query in queries:
-                row = self_weights[0, :, grid_cell(query, (h, w))]  # (heads, HW)
-                for head, weights in enumerate(row):
-                    pending.append((f"self/{head}", "self", weights.view(h, w), None, tuple(query)))
-
+        """Every registered head's maps from cached features: position heads give one map per head,
+        query-row heads one map per head and query. `temperatures` overrides kinds' defaults."""
+        chosen = self.temperatures(temperatures)
+        predictions = self.predictions(encoded.logits, top_k, language)
+        class_index = predictions[0].index if class_index is None else class_index
+        if not 0 <= class_index < encoded.logits.shape[-1]:
+            raise ValueError(f"Class index {class_index} is outside 0..{encoded.logits.shape[-1] - 1}.")
+        maps, head_predictions = [], {}
+        for head in self.heads:
+            options = MapOptions(class_index, layer if head.layers else FINAL)
+            maps += head_maps(head, head.map_inputs(encoded, options), queries, chosen[head.kind], class_index)
+            logits = head.logits(encoded.features, chosen[head.kind])
+            if logits is not None:
+                head_predictions[head.kind] = self.predictions(logits, top_k, language)
         # One device->host copy for all maps.
-        stacked = torch.stack([item[2] for item in pending]).float().cpu().numpy()
-        maps = [
-            AttentionMap(name, kind, weights, cls_index, query)
-            for (name, kind, _, cls_index, query), weights in zip(pending, stacked, strict=True)
+        stacked = torch.stack([weights for _, weights in maps]).float().cpu().numpy()
+        attention_maps = [
+            AttentionMap(head_id, grid, class_index if head_id.kind in _class_kinds(self) else None, query)
+            for ((head_id, query), _), grid in zip(maps, stacked, strict=True)
         ]
-        return Explanation(encoded.size, predictions, maps, head_predictions)
+        return Explanation(encoded.size, predictions, attention_maps, head_predictions, self.calibration)
 
     def explain(self, source, **options) -> Explanation:
         """Load (safely), encode and explain one photo: path, bytes or PIL image."""
         return self.explain_encoded(self.encode(load_image(source)), **options)
 
 
-def _top_k(logits: torch.Tensor, k: int, names: tuple[str, ...]) -> list[Prediction]:
-    probs, indices = logits.float().softmax(dim=-1)[0].topk(k)
-    return [Prediction(int(i), names[int(i)], float(p)) for p, i in zip(probs.tolist(), indices.tolist(), strict=True)]
+def _class_kinds(explainer: Explainer) -> set[str]:
+    return {head.kind for head in explainer.heads if head.class_conditional}
+
+
+def head_maps(head: Head, inputs, queries, temperature: float, class_index: int):
+    """[((HeadId, query or None), weights (h, w))] for one head's map inputs."""
+    ids = head.ids()
+    if head.form is MapForm.POSITION:
+        return [((i, None), weights) for i, weights in zip(ids, position_weights(inputs, temperature), strict=True)]
+    maps = []
+    for query in queries:
+        rows = query_row_weights(inputs, grid_cell(query, inputs.grid), temperature)  # (K, h, w)
+        maps += [((i, tuple(query)), weights) for i, weights in zip(ids, rows, strict=True)]
+    return maps

@@ -92,6 +92,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "training: the score of a position is its evidence for {label}."
         ),
         "pool.head.simple": "A trained **SimpleAttention** head (`{head}`): its 1×1 convolution was learned.",
+        "pool.head.generic": "The head `{head}` scores every position; a softmax over all positions makes the weights.",
         "pool.step1": (
             "**Step 1: score every position.** The backbone turned the photo into a grid of {h} × {w} = {n} "
             "positions, each a vector $x_p$ of {c} numbers. A 1×1 convolution gives each position one score "
@@ -119,12 +120,15 @@ STRINGS: dict[str, dict[str, str]] = {
             r"$$a_{ij} = \mathrm{softmax}_j\Big(\frac{q_i \cdot k_j}{\sqrt{d_k}} \Big/ T\Big) \qquad "
             r"o_i = \sum_j a_{ij}\, v_j$$"
         ),
-        "self.head.features": (
+        "self.head.feature_self": (
             "The simplest SelfAttention, with nothing learned: **Q = K = V = x**, the "
             "backbone's own features ($d_k$ = {d}). A query then looks at the positions whose features resemble "
             "its own."
         ),
-        "self.head.trained": "A trained **SelfAttention** head (`{head}`) with learned 1×1 projections Q, K and V.",
+        "self.head.self": "A trained **SelfAttention** head (`{head}`) with learned 1×1 projections Q, K and V.",
+        "self.head.generic": (
+            "The head `{head}` compares a query cell with every cell; a softmax over the row makes the weights."
+        ),
         "self.step1": (
             "**Step 1: compare the query with every key.** The query is cell i = (row {row}, col {col}), the ring on "
             "the photo; click another cell to move it. Its query vector $q_i$ is compared with the key $k_j$ of "
@@ -249,6 +253,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "“{label}”的证据。"
         ),
         "pool.head.simple": "一个训练过的 **SimpleAttention** 注意力头（`{head}`）：它的 1×1 卷积是学出来的。",
+        "pool.head.generic": "注意力头 `{head}` 给每个位置打分；对所有位置做 softmax 得到权重。",
         "pool.step1": (
             "**第 1 步：给每个位置打分。** 骨干网络把照片变成 {h} × {w} = {n} 个位置的网格，每个位置是一个含 "
             "{c} 个数的向量 $x_p$。1×1 卷积给每个位置一个得分 $s_p = w^\\top x_p + b$。这里得分从 {low:.2f} "
@@ -272,11 +277,12 @@ STRINGS: dict[str, dict[str, str]] = {
             r"$$a_{ij} = \mathrm{softmax}_j\Big(\frac{q_i \cdot k_j}{\sqrt{d_k}} \Big/ T\Big) \qquad "
             r"o_i = \sum_j a_{ij}\, v_j$$"
         ),
-        "self.head.features": (
+        "self.head.feature_self": (
             "最简单的 SelfAttention，没有任何需要学习的参数：**Q = K = V = x**，即骨干网络"
             "自己的特征（$d_k$ = {d}）。这样，查询位置会关注那些特征和自己相似的位置。"
         ),
-        "self.head.trained": "一个训练过的 **SelfAttention** 注意力头（`{head}`），Q、K、V 都是学出来的 1×1 投影。",
+        "self.head.self": "一个训练过的 **SelfAttention** 注意力头（`{head}`），Q、K、V 都是学出来的 1×1 投影。",
+        "self.head.generic": "注意力头 `{head}` 把查询格子和每个格子比较；对这一行做 softmax 得到权重。",
         "self.step1": (
             "**第 1 步：用查询和每个键比较。** 查询是格子 i =（第 {row} 行，第 {col} 列），即照片上的圆圈；点击别的"
             "格子可以移动它。它的查询向量 $q_i$ 与每个格子 j 的键 $k_j$ 做点积，两者越匹配点积越大。点积从 {low:.1f} "

@@ -13,7 +13,7 @@ def test_unknown_backbone_lists_choices():
 
 
 def test_local_weights_file_reproduces_embedded_backbone(tmp_path, explainer):
-    embedded = explainer.model.backbone
+    embedded = explainer.backbone
     path = tmp_path / "lite0.safetensors"
     save_file({k: v.contiguous() for k, v in embedded.model.state_dict().items()}, str(path))
     loaded = create_backbone("efficientnet_lite0", weights=path)

@@ -95,15 +95,15 @@ def _missing(directory):
 def test_bad_checkpoint_is_one_sentence_and_the_explainer_still_works(checkpoint_copy, damage, message, example_photos):
     damage(checkpoint_copy)
     with pytest.raises(CheckpointError, match=message) as error:
-        load_head(checkpoint_copy, BACKBONE, "simple", 1280)
+        load_head(checkpoint_copy, BACKBONE, "simple", SimpleAttention, 1280)
     text = str(error.value)
     assert text.endswith((".", ").")) and text.count(". ") == 0 and "\n" not in text
 
     explainer = Explainer.load(device="cpu", checkpoint_dir=checkpoint_copy)
     assert len(explainer.notes) == 1 and message.split("'")[0] in explainer.notes[0]
-    assert explainer.model.simple is None and explainer.model.self_attention is not None
+    assert explainer.head("simple") is None and explainer.head("self") is not None
     kinds = {m.kind for m in explainer.explain(example_photos["cheetah"]).maps}
-    assert kinds == {"class", "self"}
+    assert kinds == {"class", "self", "feature_self"}
 
 
 @pytest.mark.parametrize(
@@ -115,7 +115,7 @@ def test_bad_checkpoint_is_one_sentence_and_the_explainer_still_works(checkpoint
 )
 def test_save_and_load_round_trip(tmp_path, head, kind, config):
     save_head(tmp_path, "tiny", kind, head, {"backbone": "tiny", "head_config": config})
-    loaded = load_head(tmp_path, "tiny", kind, 16).head
+    loaded = load_head(tmp_path, "tiny", kind, type(head), 16).head
     for name, tensor in head.state_dict().items():
         torch.testing.assert_close(loaded.state_dict()[name], tensor)
     assert not loaded.training

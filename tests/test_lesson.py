@@ -10,11 +10,10 @@ import pytest
 import torch
 
 from cnnattn.analysis import readouts
-from cnnattn.heads import SelfAttention, SimpleAttention
+from cnnattn.heads import ClassAttention, HeadId, SelfAttention, SelfAttentionHead, SimpleAttention, SimplePooling
 from cnnattn.i18n import STRINGS, resolve_language, text
 from cnnattn.lesson import steps as lesson
 from cnnattn.lesson.view import LessonSettings, cell_query, lesson_view, link_params, parse_params
-from cnnattn.model import AttentionModel
 
 
 def random_map(shape=(6, 9), seed=0, sharpness=3.0):
@@ -86,29 +85,35 @@ def test_summary_names_the_place_of_the_mass(language):
 
 
 @pytest.fixture(scope="module")
-def features(explainer, example_photos):
+def encoded(explainer, example_photos):
     from cnnattn import load_image
 
-    return explainer.encode(load_image(example_photos["cheetah"])).features
+    return explainer.encode(load_image(example_photos["cheetah"]))
+
+
+@pytest.fixture(scope="module")
+def features(encoded):
+    return encoded.features
 
 
 @pytest.fixture(scope="module")
 def trained_like(explainer):
     """The real backbone with seeded SimpleAttention (2 heads) and SelfAttention (2 heads) heads."""
     torch.manual_seed(0)
-    channels = explainer.model.backbone.num_features
-    model = AttentionModel(explainer.model.backbone, SimpleAttention(channels, 2), SelfAttention(channels, 2, 16))
-    return model.eval()
+    channels = explainer.backbone.num_features
+    simple = SimplePooling(explainer.backbone, SimpleAttention(channels, 2).eval())
+    self_head = SelfAttentionHead(explainer.backbone, SelfAttention(channels, 2, 16).eval())
+    return {"simple": simple, "self": self_head}
 
 
 @pytest.mark.parametrize("temperature", [0.5, 1.0, 4.0])
-def test_class_lesson_matches_the_class_map(explainer, features, temperature):
-    model = explainer.model
-    step = lesson.pooling_lesson(model, features, "class", temperature)
+def test_class_lesson_matches_the_class_map(explainer, encoded, features, temperature):
+    class_map = explainer.head("class")
+    step = lesson.pooling_lesson(class_map, 0, encoded, temperature)
+    assert step.class_index == int(encoded.logits.argmax())
     with torch.inference_mode():
-        assert step.class_index == int(model.backbone.forward_head(features).argmax())
-    with torch.inference_mode():
-        expected = model.class_maps(features, torch.tensor([step.class_index]), temperature)[0]
+        attention = ClassAttention.from_linear(explainer.backbone.classifier)
+        expected = attention(features, torch.tensor([step.class_index]), temperature)[0]
     np.testing.assert_allclose(step.weights, expected.numpy(), atol=1e-6)
     assert step.weights.sum() == pytest.approx(1.0, abs=1e-5)
     # Step 2 from step 1 by the direct formula.
@@ -116,37 +121,39 @@ def test_class_lesson_matches_the_class_map(explainer, features, temperature):
     np.testing.assert_allclose(step.weights, direct / direct.sum(), atol=1e-6)
 
 
-def test_class_lesson_at_high_temperature_is_average_pooling(explainer, features):
-    step = lesson.pooling_lesson(explainer.model, features, "class", 1e6)
+def test_class_lesson_at_high_temperature_is_average_pooling(explainer, encoded):
+    step = lesson.pooling_lesson(explainer.head("class"), 0, encoded, 1e6)
     np.testing.assert_allclose(step.weights, 1.0 / step.weights.size, rtol=1e-3)
     np.testing.assert_allclose(step.logits, step.average_logits, atol=1e-3)
 
 
-def test_simple_lesson_step3_is_the_heads_pooled_output(trained_like, features):
+def test_simple_lesson_step3_is_the_heads_pooled_output(trained_like, encoded, features):
+    head = trained_like["simple"]
     with torch.inference_mode():
-        pooled, weights = trained_like.simple(features, 2.0)  # (1, K, C), (1, K, H, W)
+        pooled, weights = head.module(features, 2.0)  # (1, K, C), (1, K, H, W)
     for k in range(2):
-        step = lesson.pooling_lesson(trained_like, features, f"simple/{k}", 2.0)
+        step = lesson.pooling_lesson(head, k, encoded, 2.0)
         np.testing.assert_allclose(step.weights, weights[0, k].detach().numpy(), atol=1e-6)
         np.testing.assert_allclose(step.pooled, pooled[0, k].detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("query", [(0.0, 0.0), (0.31, 0.62), (1.0, 1.0)])
-def test_query_lesson_is_the_heads_softmax_row(trained_like, features, query):
+def test_query_lesson_is_the_heads_softmax_row(trained_like, encoded, features, query):
+    head = trained_like["self"]
     with torch.inference_mode():
-        _, weights = trained_like.self_attention(features, 1.5)  # (1, heads, HW, HW)
+        _, weights = head.module(features, 1.5)  # (1, heads, HW, HW)
     H, W = features.shape[-2:]
-    for head in range(2):
-        step = lesson.query_lesson(trained_like, features, f"self/{head}", query, 1.5)
+    for index in range(2):
+        step = lesson.query_lesson(head, index, encoded, query, 1.5)
         row, col = step.cell
-        expected = weights[0, head, row * W + col].detach().numpy().reshape(H, W)
+        expected = weights[0, index, row * W + col].detach().numpy().reshape(H, W)
         np.testing.assert_allclose(step.weights, expected, atol=1e-6)
         np.testing.assert_allclose(step.scaled, step.dots / math.sqrt(16), rtol=1e-5, atol=1e-6)
         assert step.weights.sum() == pytest.approx(1.0, abs=1e-5)
 
 
-def test_feature_self_attention_is_softmax_of_scaled_feature_products(explainer, features):
-    step = lesson.query_lesson(explainer.model, features, lesson.FEATURE_SELF, (0.5, 0.5), 2.0)
+def test_feature_self_attention_is_softmax_of_scaled_feature_products(explainer, encoded, features):
+    step = lesson.query_lesson(explainer.head("feature_self"), 0, encoded, (0.5, 0.5), 2.0)
     x = features[0].flatten(1).T.double()  # (HW, C)
     i = step.cell[0] * features.shape[-1] + step.cell[1]
     scores = (x @ x[i]) / math.sqrt(x.shape[1]) / 2.0
@@ -154,44 +161,52 @@ def test_feature_self_attention_is_softmax_of_scaled_feature_products(explainer,
     np.testing.assert_allclose(step.mixed, (torch.softmax(scores, 0) @ x).numpy(), rtol=1e-4, atol=1e-4)
 
 
-def test_unknown_head_and_bad_temperature_are_refused(explainer, features):
+def test_unknown_head_and_bad_temperature_are_refused(explainer, encoded):
     with pytest.raises(ValueError, match="choose one of"):
-        lesson.pooling_lesson(explainer.model, features, "simple/99", 1.0)
+        lesson.find_head(explainer.heads, HeadId("simple", 99))
+    with pytest.raises(ValueError, match="Unknown head"):
+        HeadId.parse("evil/0")
     with pytest.raises(ValueError, match="positive"):
-        lesson.pooling_lesson(explainer.model, features, "class", 0.0)
+        lesson.pooling_lesson(explainer.head("class"), 0, encoded, 0.0)
+    with pytest.raises(ValueError, match="not a pooling head"):
+        lesson.pooling_lesson(explainer.head("self"), 0, encoded, 1.0)
 
 
 def _state(model):
     return {name: tensor.clone() for name, tensor in model.state_dict().items()}
 
 
-def test_sanity_check_changes_the_map_and_never_the_shared_model(explainer, trained_like, features):
-    before = _state(trained_like)
-    real = lesson.pooling_lesson(trained_like, features, "class", 4.0).weights
-    random = lesson.randomised_weights(trained_like, features, "class", 4.0)
+def test_sanity_check_changes_the_map_and_never_the_shared_model(explainer, trained_like, encoded):
+    before = [_state(trained_like["simple"]), _state(trained_like["self"]), _state(explainer.backbone)]
+    class_map = explainer.head("class")
+    real = lesson.pooling_lesson(class_map, 0, encoded, 4.0).weights
+    random = lesson.randomised_weights(class_map, 0, encoded, 4.0)
     assert readouts.spearman(real, random) < 0.9
-    lesson.randomised_weights(trained_like, features, "self/1", 1.0, query=(0.3, 0.3))
-    lesson.randomised_weights(explainer.model, features, lesson.FEATURE_SELF, 1.0, query=(0.3, 0.3))
-    after = _state(trained_like)
-    assert all(torch.equal(before[name], after[name]) for name in before)
+    for head, index in [(trained_like["simple"], 1), (trained_like["self"], 1), (explainer.head("feature_self"), 0)]:
+        real = lesson.lesson_weights(head, index, encoded, 1.0, query=(0.3, 0.3))
+        random = lesson.randomised_weights(head, index, encoded, 1.0, query=(0.3, 0.3))
+        assert not np.allclose(real, random) and random.sum() == pytest.approx(1.0, abs=1e-5)
+    after = [_state(trained_like["simple"]), _state(trained_like["self"]), _state(explainer.backbone)]
+    assert all(torch.equal(b[name], a[name]) for b, a in zip(before, after, strict=True) for name in b)
 
 
 def test_gradcam_leaves_the_shared_model_as_it_was(explainer, example_photos):
     from cnnattn import load_image
 
-    model = explainer.model
+    model = explainer.backbone
     photo = load_image(example_photos["cheetah"])
     inputs = explainer.preprocessing(photo)[None]
     before = _state(model)
     hooks = [len(m._forward_hooks) + len(m._backward_hooks) for m in model.modules()]
-    cam = lesson.gradcam_grid(model, inputs, 293)
-    assert cam.shape == explainer.encode(photo).features.shape[-2:]
+    cam = lesson.gradcam_grid(explainer.head("class"), inputs, 293)
+    encoded = explainer.encode(photo)
+    assert cam.shape == encoded.features.shape[-2:]
     assert cam.sum() == pytest.approx(1.0, abs=1e-5)
     assert all(torch.equal(before[n], t) for n, t in model.state_dict().items())
     assert [len(m._forward_hooks) + len(m._backward_hooks) for m in model.modules()] == hooks
     assert not any(p.requires_grad for p in model.parameters())
     # Grad-CAM of the cheetah class and the cheetah class map agree on where the cheetah is.
-    class_map = lesson.pooling_lesson(model, explainer.encode(photo).features, "class", 4.0, 293).weights
+    class_map = lesson.pooling_lesson(explainer.head("class"), 0, encoded, 4.0, 293).weights
     assert readouts.spearman(cam, class_map) > 0.3
 
 
@@ -211,19 +226,40 @@ def test_deletion_curve_starts_at_the_prediction_and_attention_order_hurts_more(
     photo = load_image(example_photos["cheetah"])
     inputs = explainer.preprocessing(photo)[None]
     encoded = explainer.encode(photo)
-    weights = lesson.pooling_lesson(explainer.model, encoded.features, "class", 4.0, 293).weights
-    curve = lesson.deletion_curve(explainer.model, inputs, weights, 293, steps=5)
+    class_map = explainer.head("class")
+    weights = lesson.pooling_lesson(class_map, 0, encoded, 4.0, 293).weights
+    curve = lesson.deletion_curve(class_map, inputs, weights, 293, steps=8)
     assert curve.attention[0] == pytest.approx(float(encoded.logits.softmax(-1)[0, 293]), abs=1e-4)
     assert curve.attention[0] == curve.random[0]
-    assert curve.area(curve.attention, curve.fractions) < curve.area(curve.random, curve.fractions)
+    assert curve.attention_area < curve.random_area
+
+
+@pytest.mark.slow
+def test_lesson_deletion_area_equals_the_evaluations_for_the_same_photo(explainer, example_photos):
+    """One implementation: the lesson's deletion curve of a map and `cnnattn evaluate`'s RISE deletion
+    AUC for the same map, photo, class and steps are the same number."""
+    from cnnattn import load_image
+    from cnnattn.analysis.faithfulness import PerturbationSetup, curves_of
+    from cnnattn.maps import upsample
+
+    photo = load_image(example_photos["lion"])
+    inputs = explainer.preprocessing(photo)[None]
+    encoded = explainer.encode(photo)
+    class_map = explainer.head("class")
+    weights = lesson.pooling_lesson(class_map, 0, encoded, 4.0, 291).weights
+    curve = lesson.deletion_curve(class_map, inputs, weights, 291, steps=8)
+    setup = PerturbationSetup.create(explainer.backbone, inputs[0], 291)
+    H, W = inputs.shape[-2:]
+    evaluated = curves_of(setup, torch.from_numpy(upsample(weights, H, W)), steps=8)
+    assert curve.attention_area == pytest.approx(evaluated.deletion_auc, abs=1e-9)
 
 
 # View: settings, links, strings --------------------------------------------------------------------
 
 
 def test_link_round_trips_the_settings():
-    heads = ["class", lesson.FEATURE_SELF]
-    settings = LessonSettings(lesson.FEATURE_SELF, 2.5, (0.3, 0.6), "viridis", 0.7, True, 0.8, 7, "zh", 291, "blocks.4")
+    heads = ["class", "feature_self"]
+    settings = LessonSettings("feature_self", 2.5, (0.3, 0.6), "viridis", 0.7, True, 0.8, 7, "zh", 291, "blocks.4")
     params = dict(parse_qsl(link_params(settings, "cheetah")))  # as the server decodes the page's query
     layers = ["final", "blocks.4"]
     restored, example = parse_params(params, LessonSettings(), heads, ["cheetah", "lion"], layers)
@@ -250,8 +286,8 @@ def test_view_shows_weights_summing_to_one_in_both_languages(explainer, features
 
     encoded = explainer.encode(load_image(example_photos["cheetah"]))
     photo = load_image(example_photos["cheetah"])
-    for head in lesson.head_names(explainer.model):
-        view = lesson_view(explainer.model, photo, encoded, LessonSettings(head=head, language=language))
+    for head in lesson.head_ids(explainer.heads):
+        view = lesson_view(explainer.heads, photo, encoded, LessonSettings(head=str(head), language=language))
         shown = np.array([row[1:] for row in view.weights.rows], dtype=float)
         assert shown.sum() == pytest.approx(1.0, abs=shown.size * 5e-5)
         assert view.images[0].size == view.images[1].size
@@ -278,10 +314,10 @@ def test_browser_language_resolves(browser, expected):
     assert resolve_language(browser) == expected
 
 
-def test_pooling_lesson_does_not_touch_model_state(explainer, features):
-    model = explainer.model
+def test_pooling_lesson_does_not_touch_model_state(explainer, encoded):
+    model = explainer.heads
     before = copy.deepcopy(_state(model))
-    lesson.pooling_lesson(model, features, "class", 3.0)
+    lesson.pooling_lesson(explainer.head("class"), 0, encoded, 3.0)
     assert all(torch.equal(before[n], t) for n, t in model.state_dict().items())
 
 
@@ -291,13 +327,14 @@ def test_class_picker_scores_positions_with_the_chosen_row(explainer, example_ph
 
     photo = load_image(example_photos["cheetah"])
     encoded = explainer.encode(photo)
-    model = explainer.model
-    top1 = lesson_view(model, photo, encoded, LessonSettings())
+    heads = explainer.heads
+    top1 = lesson_view(heads, photo, encoded, LessonSettings())
     other = 1 if top1.class_index != 1 else 2
-    chosen = lesson_view(model, photo, encoded, LessonSettings(class_index=other, language="zh"))
+    chosen = lesson_view(heads, photo, encoded, LessonSettings(class_index=other, language="zh"))
     assert chosen.class_index == other
     with torch.inference_mode():
-        expected = model.class_maps(encoded.features, torch.tensor([other]), LessonSettings().temperature)[0]
+        attention = ClassAttention.from_linear(explainer.backbone.classifier)
+        expected = attention(encoded.features, torch.tensor([other]), LessonSettings().temperature)[0]
     np.testing.assert_allclose(chosen.weights_grid, expected.numpy(), atol=1e-6)
     assert not np.allclose(chosen.weights_grid, top1.weights_grid)
     with pytest.raises(ValueError, match="Class must be"):
@@ -310,28 +347,28 @@ def test_feature_self_attention_on_earlier_layers_from_one_backbone_pass(explain
     from cnnattn import load_image
 
     photo = load_image(example_photos["cheetah"])
-    model = explainer.model
+    backbone, heads = explainer.backbone, explainer.heads
     _, _, height, width = explainer.preprocessing(photo)[None].shape
-    with count_backbone_passes(model.backbone) as counter:
+    with count_backbone_passes(backbone) as counter:
         encoded = explainer.encode(photo)
         assert counter["passes"] == 1  # the stages come from the same pass as the final features
-        layers = lesson.layer_names(model)
-        assert layers == ["final", "blocks.4", "blocks.5", "blocks.6"]
+        layers = backbone.layer_names()
+        assert layers == ["final", "blocks.4", "blocks.6"]  # timm's feature_info stages at stride >= 16
         for layer in layers:
-            stride = model.backbone.stages.get(layer, model.backbone.stride)
+            stride = backbone.stages.get(layer, backbone.stride)
             for query in [(0.1, 0.1), (0.5, 0.5), (0.9, 0.7)]:
-                settings = LessonSettings(lesson.FEATURE_SELF, 1.0, query, layer=layer)
-                view = lesson_view(model, photo, encoded, settings)
+                settings = LessonSettings("feature_self", 1.0, query, layer=layer)
+                view = lesson_view(heads, photo, encoded, settings)
                 assert view.weights_grid.shape == (math.ceil(height / stride), math.ceil(width / stride))
                 assert view.weights_grid.sum() == pytest.approx(1.0, abs=1e-5)
             assert f"{stride} × {stride}" in view.head_text
         # Other heads live on the last feature map whatever the layer says.
-        assert lesson_view(model, photo, encoded, LessonSettings(layer="blocks.4")).weights_grid.shape == (
-            height // model.backbone.stride,
-            width // model.backbone.stride,
+        assert lesson_view(heads, photo, encoded, LessonSettings(layer="blocks.4")).weights_grid.shape == (
+            height // backbone.stride,
+            width // backbone.stride,
         )
         assert counter["passes"] == 1
     stage = encoded.stages["blocks.4"]
     assert stage.shape[1] == 112 and stage.shape[-2:] == (height // 16, width // 16)
     with pytest.raises(ValueError, match="Unknown layer"):
-        lesson_view(model, photo, encoded, LessonSettings(lesson.FEATURE_SELF, layer="blocks.0"))
+        lesson_view(heads, photo, encoded, LessonSettings("feature_self", layer="blocks.0"))

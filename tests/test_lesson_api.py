@@ -64,7 +64,7 @@ def test_class_picker_rerenders_by_key(client, example_photos):
 
 def test_layer_choice_rerenders_feature_self_attention_by_key(client, example_photos):
     key = client.predict(handle_file(str(example_photos["cheetah"])), **SETTINGS, api_name="/lesson")[0]
-    self_head = dict(SETTINGS, head="self/features", temperature=1.0)
+    self_head = dict(SETTINGS, head="feature_self", temperature=1.0)
     last = weights(client.predict(key, **self_head, api_name="/lesson_render"))
     stage = client.predict(key, **dict(self_head, layer="blocks.4"), api_name="/lesson_render")
     assert weights(stage).shape == (2 * last.shape[0], 2 * last.shape[1])  # stride 16 against 32

@@ -48,15 +48,15 @@ def test_class_map_follows_requested_class_and_temperature(explainer, example_ph
     def entropy(w):
         return float(-(w * np.log(w + 1e-12)).sum())
 
-    sharp = explainer.explain_encoded(encoded, class_temperature=1.0).maps[0].weights
-    flat = explainer.explain_encoded(encoded, class_temperature=16.0).maps[0].weights
+    sharp = explainer.explain_encoded(encoded, temperatures={"class": 1.0}).maps[0].weights
+    flat = explainer.explain_encoded(encoded, temperatures={"class": 16.0}).maps[0].weights
     assert entropy(sharp) < entropy(top1.weights) < entropy(flat) < np.log(flat.size)
 
 
 def test_bad_temperature_and_class_are_rejected(explainer, example_photos):
     encoded = explainer.encode(Image.open(example_photos["lion"]).convert("RGB"))
     with pytest.raises(ValueError, match="positive"):
-        explainer.explain_encoded(encoded, temperature=0)
+        explainer.explain_encoded(encoded, temperatures={"simple": 0})
     with pytest.raises(ValueError, match="outside"):
         explainer.explain_encoded(encoded, class_index=1000)
 
@@ -69,8 +69,8 @@ def test_query_fractions_map_to_grid_cells(query, grid, cell):
 
 
 def test_preprocessing_comes_from_backbone_config(explainer):
-    config = explainer.model.backbone.data_config
-    prep = Preprocessing.from_config(config, explainer.model.backbone.stride)
+    config = explainer.backbone.data_config
+    prep = Preprocessing.from_config(config, explainer.backbone.stride)
     assert prep.short_side == round(config["input_size"][-1] / config["crop_pct"])
     assert prep.mean == tuple(config["mean"])
     width, height = prep.input_size(1000, 500)
@@ -102,15 +102,17 @@ def test_cli_explain_writes_jsonl_and_names_skipped_files(tmp_path, example_phot
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert [r["image"].rsplit("/", 1)[-1] for r in records] == ["cheetah.jpg", "lion.jpg"]
     for record in records:
-        assert set(record) >= {"image", "size", "predictions", "maps"}
+        assert set(record) >= {"image", "size", "predictions", "maps", "calibration"}
         assert len(record["predictions"]) == 5
-        assert set(record["predictions"][0]) == {"index", "label", "prob"}
+        assert set(record["predictions"][0]) == {"index", "label", "prob", "logit"}
+        logits = [p["logit"] for p in record["predictions"]]
+        assert logits == sorted(logits, reverse=True)  # calibration never changes the ranking
         for attention_map in record["maps"]:
             weights = np.array(attention_map["weights"])
             assert list(weights.shape) == attention_map["shape"]
             assert weights.sum() == pytest.approx(1.0, abs=1e-5)
             if attention_map["kind"] == "class":
                 assert attention_map["class_index"] == record["predictions"][0]["index"]
-            if attention_map["kind"] == "self":
+            if attention_map["kind"] in ("self", "feature_self"):
                 assert attention_map["query"] == [0.25, 0.75]
     assert records[0]["predictions"][0]["label"] == "cheetah"

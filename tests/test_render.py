@@ -4,15 +4,31 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnattn.render import heatmap, mark_query, overlay, upsample
+from cnnattn.maps import upsample
+from cnnattn.render import heatmap, mark_query, overlay
 
 
 def test_upsample_keeps_grid_layout():
     weights = np.zeros((2, 2), np.float32)
     weights[0, 1] = 1.0  # top-right cell
-    big = upsample(weights, (40, 20))
+    big = upsample(weights, 20, 40)
     assert big.shape == (20, 40)
     assert big[:5, -5:].min() > 0.9 and big[-5:, :5].max() < 0.1
+
+
+def test_upsample_is_bilinear_with_half_pixel_centres():
+    """The one definition every view uses (the browser view repeats it): output pixel x samples
+    the grid at (x + 0.5) * w / W - 0.5, clamped at the edges, linearly between cell centres."""
+    grid = np.arange(6, dtype=np.float32).reshape(2, 3) ** 2
+    H, W = 5, 7
+    ys = np.clip((np.arange(H) + 0.5) * 2 / H - 0.5, 0, 1)
+    xs = np.clip((np.arange(W) + 0.5) * 3 / W - 0.5, 0, 2)
+    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
+    y1, x1 = np.minimum(y0 + 1, 1), np.minimum(x0 + 1, 2)
+    fy, fx = (ys - y0)[:, None], (xs - x0)[None, :]
+    top = grid[y0][:, x0] * (1 - fx) + grid[y0][:, x1] * fx
+    bottom = grid[y1][:, x0] * (1 - fx) + grid[y1][:, x1] * fx
+    np.testing.assert_allclose(upsample(grid, H, W), top * (1 - fy) + bottom * fy, rtol=1e-6, atol=1e-5)
 
 
 def test_heatmap_uses_the_colormap_ends():

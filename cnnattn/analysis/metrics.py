@@ -68,6 +68,24 @@ class Curves:
         return trapezoid_auc(self.deletion)
 
 
+def perturbation_curve(
+    start: torch.Tensor,
+    fill: torch.Tensor,
+    saliency: torch.Tensor,
+    predict: Callable[[torch.Tensor], torch.Tensor],
+    ends: tuple[float, float],
+    steps: int = 16,
+) -> torch.Tensor:
+    """Probability of the explained class as the most salient pixels of `start` (3, H, W) are
+    replaced by `fill`, in `steps` equal steps; `ends` are the known values at 0% and 100%.
+    The interior points go through `predict` ((N, 3, H, W) -> (N,)) as one batch."""
+    if saliency.shape != start.shape[-2:]:
+        raise ValueError(f"Saliency {tuple(saliency.shape)} must match the image's {tuple(start.shape[-2:])}.")
+    fractions = [k / steps for k in range(1, steps)]
+    interior = predict(perturbation_batch(start, fill, ranking(saliency), fractions)).double().cpu()  # (steps - 1,)
+    return torch.cat([torch.tensor([ends[0]]), interior, torch.tensor([ends[1]])]).double()
+
+
 def insertion_deletion(
     image: torch.Tensor,
     saliency: torch.Tensor,
@@ -80,22 +98,11 @@ def insertion_deletion(
     """RISE insertion and deletion curves (Petsiuk et al., 2018) for one saliency map.
 
     Insertion restores original pixels into `blurred`, deletion replaces them with `grey`, most
-    salient first, in `steps` equal steps; `predict` maps a batch (N, 3, H, W) to the probability
-    of the explained class (N,). Both curves' interior points go through `predict` as one batch.
-    Higher insertion AUC and lower deletion AUC are better.
+    salient first. Higher insertion AUC and lower deletion AUC are better.
     """
-    if saliency.shape != image.shape[-2:]:
-        raise ValueError(f"Saliency {tuple(saliency.shape)} must match the image's {tuple(image.shape[-2:])}.")
-    order = ranking(saliency)
-    fractions = [k / steps for k in range(1, steps)]
-    batch = torch.cat(
-        [perturbation_batch(blurred, image, order, fractions), perturbation_batch(image, grey, order, fractions)]
-    )
-    probs = predict(batch).double().cpu()  # (2 * (steps - 1),)
-    inserted, deleted = probs[: steps - 1], probs[steps - 1 :]
-    insertion = torch.cat([torch.tensor([endpoints.blurred]), inserted, torch.tensor([endpoints.original])])
-    deletion = torch.cat([torch.tensor([endpoints.original]), deleted, torch.tensor([endpoints.grey])])
-    return Curves(insertion.double(), deletion.double())
+    insertion = perturbation_curve(blurred, image, saliency, predict, (endpoints.blurred, endpoints.original), steps)
+    deletion = perturbation_curve(image, grey, saliency, predict, (endpoints.original, endpoints.grey), steps)
+    return Curves(insertion, deletion)
 
 
 def centred_gaussian(height: int, width: int, sigma_fraction: float = 0.25) -> torch.Tensor:

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+
+from cnnattn.analysis import metrics
 
 # Where on the photo a region's centre of mass falls, by thirds of height and width.
 _PLACES = {
@@ -29,10 +32,8 @@ class Readout:
 
 
 def entropy(weights: np.ndarray) -> float:
-    """Shannon entropy in nats; 0 * ln 0 counts as 0."""
-    p = np.asarray(weights, dtype=np.float64).ravel()
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
+    """Shannon entropy in nats of a whole map (`cnnattn.analysis.metrics.entropy`, the one definition)."""
+    return float(metrics.entropy(torch.from_numpy(np.asarray(weights, dtype=np.float64)).flatten()))
 
 
 def effective_positions(weights: np.ndarray) -> float:

@@ -3,9 +3,11 @@
 from cnnattn.backbones.registry import (
     BACKBONES,
     DEFAULT_BACKBONE,
+    FINAL,
     Backbone,
     BackboneSpec,
     BackboneUnavailable,
+    Encoded,
     capture_stages,
     create_backbone,
 )
@@ -13,9 +15,11 @@ from cnnattn.backbones.registry import (
 __all__ = [
     "BACKBONES",
     "DEFAULT_BACKBONE",
+    "FINAL",
     "Backbone",
     "BackboneSpec",
     "BackboneUnavailable",
+    "Encoded",
     "capture_stages",
     "create_backbone",
 ]

@@ -10,7 +10,7 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import timm
@@ -18,9 +18,8 @@ import torch
 from torch import nn
 
 DEFAULT_BACKBONE = "efficientnet_lite0"
-# Earlier stages whose outputs `Explainer.encode` keeps for the lesson's feature self-attention:
-# timm submodule name -> stride (input pixels per grid cell). The last one feeds conv_head.
-STAGE_LAYERS: dict[str, dict[str, int]] = {"efficientnet_lite0": {"blocks.4": 16, "blocks.5": 32, "blocks.6": 32}}
+FINAL = "final"  # name of the last feature map (what the classifier and every trained head see)
+MIN_STAGE_STRIDE = 16  # earlier stages kept for layer choices: finer grids are too big to read
 HUB_HOST = "huggingface.co"
 
 
@@ -30,11 +29,14 @@ class BackboneUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class BackboneSpec:
+    """Every fact about a backbone that timm's common surface does not give."""
+
     timm_name: str  # architecture passed to timm.create_model
     embedded: bool  # weights ship with an installed package (no download)
     # Per-position part of the classifier head before the linear layer (ConvNeXt normalises
     # pooled features; a 1x1 "position" must get the same norm for class maps to be exact).
     position_norm: Callable[[nn.Module], nn.Module]
+    feature_layer: str  # submodule whose output is forward_features' map (Grad-CAM's usual layer)
 
 
 def _no_norm(model: nn.Module) -> nn.Module:
@@ -46,10 +48,38 @@ def _convnext_norm(model: nn.Module) -> nn.Module:
 
 
 BACKBONES: dict[str, BackboneSpec] = {
-    "efficientnet_lite0": BackboneSpec("tf_efficientnet_lite0", True, _no_norm),
-    "resnet50": BackboneSpec("resnet50", False, _no_norm),
-    "convnext_tiny": BackboneSpec("convnext_tiny", False, _convnext_norm),
+    "efficientnet_lite0": BackboneSpec("tf_efficientnet_lite0", True, _no_norm, "bn2"),
+    "resnet50": BackboneSpec("resnet50", False, _no_norm, "layer4"),
+    "convnext_tiny": BackboneSpec("convnext_tiny", False, _convnext_norm, "stages.3"),
 }
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Backbone output for one photo, kept on the device so maps can be recomputed cheaply."""
+
+    features: torch.Tensor  # (1, C, h, w) the last feature map
+    logits: torch.Tensor  # (1, classes) the backbone's own classifier (average pooling)
+    size: tuple[int, int]  # (width, height) of the photo as the user sees it
+    # Earlier stages from the same pass, name -> (1, C_s, H_s, W_s); empty when not kept.
+    stages: dict[str, torch.Tensor] = field(default_factory=dict)
+
+    def layer(self, name: str) -> torch.Tensor:
+        """Features of `name` (FINAL or an earlier stage); ValueError names the kept layers."""
+        if name == FINAL:
+            return self.features
+        if name not in self.stages:
+            raise ValueError(f"Layer {name!r} is not kept for this photo; choose one of {[FINAL, *self.stages]}.")
+        return self.stages[name]
+
+
+def earlier_stages(model: nn.Module, feature_layer: str) -> dict[str, int]:
+    """timm's feature_info stages with stride >= MIN_STAGE_STRIDE, other than the final map's own."""
+    return {
+        info["module"]: info["reduction"]
+        for info in model.feature_info
+        if info["reduction"] >= MIN_STAGE_STRIDE and info["module"] != feature_layer
+    }
 
 
 class Backbone(nn.Module):
@@ -64,7 +94,19 @@ class Backbone(nn.Module):
         self.stride: int = model.feature_info[-1]["reduction"]
         self.data_config: dict = timm.data.resolve_model_data_config(model)
         self.classifier: nn.Linear = model.get_classifier()
-        self.stages: dict[str, int] = STAGE_LAYERS.get(name, {})  # earlier stage -> stride
+        self.feature_layer: str = spec.feature_layer
+        self.stages: dict[str, int] = earlier_stages(model, spec.feature_layer)  # earlier stage -> stride
+
+    def layer_names(self) -> list[str]:
+        """Layers a map can run on: the final feature map, then earlier stages."""
+        return [FINAL, *self.stages]
+
+    def encode(self, inputs: torch.Tensor, size: tuple[int, int]) -> Encoded:
+        """One pass for one image (1, 3, H, W): final features, logits and the earlier stages."""
+        with capture_stages(self) as stages:
+            features = self.forward_features(inputs)
+            logits = self.forward_head(features)
+        return Encoded(features, logits, size, dict(stages))
 
     def forward_features(self, images: torch.Tensor) -> torch.Tensor:
         return self.model.forward_features(images)  # (B, C, H, W)
@@ -130,12 +172,18 @@ def _load_weights_file(model: nn.Module, weights: Path) -> None:
         raise BackboneUnavailable(f"Weights file {weights} does not match this backbone: {exc}") from exc
 
 
-def create_backbone(name: str = DEFAULT_BACKBONE, weights: str | Path | None = None) -> Backbone:
-    """Build a named backbone with pretrained ImageNet weights, from a local file if given."""
+def create_backbone(
+    name: str = DEFAULT_BACKBONE, weights: str | Path | None = None, pretrained: bool = True
+) -> Backbone:
+    """Build a named backbone with pretrained ImageNet weights, from a local file if given.
+
+    `pretrained=False` gives random weights (architecture checks and tests; nothing is loaded)."""
     if name not in BACKBONES:
         raise ValueError(f"Unknown backbone {name!r}; choose one of: {', '.join(BACKBONES)}.")
     spec = BACKBONES[name]
-    if weights is not None:
+    if not pretrained:
+        model = timm.create_model(spec.timm_name, pretrained=False)
+    elif weights is not None:
         model = timm.create_model(spec.timm_name, pretrained=False)
         _load_weights_file(model, Path(weights))
     elif spec.embedded:

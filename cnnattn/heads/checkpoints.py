@@ -14,10 +14,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from cnnattn.heads import SelfAttention, SimpleAttention
-
 DEFAULT_CHECKPOINT_DIR = Path(str(files("cnnattn") / "data" / "checkpoints"))  # shipped as package data
-HEAD_TYPES: dict[str, type[nn.Module]] = {"simple": SimpleAttention, "self": SelfAttention}
 
 
 class CheckpointError(RuntimeError):
@@ -26,7 +23,7 @@ class CheckpointError(RuntimeError):
 
 @dataclass(frozen=True)
 class HeadCheckpoint:
-    kind: str  # "simple" or "self"
+    kind: str  # registry key of the head kind, e.g. "simple"
     head: nn.Module  # the loaded head, in eval mode
     card: dict  # the training card (config, data, metrics)
 
@@ -44,11 +41,14 @@ def save_head(directory: Path, backbone: str, kind: str, head: nn.Module, card: 
     return weights_path
 
 
-def load_head(directory: Path, backbone: str, kind: str, in_channels: int) -> HeadCheckpoint:
-    """Load one trained head; raise CheckpointError with a user-facing sentence on any problem."""
+def load_head(
+    directory: Path, backbone: str, kind: str, module_type: type[nn.Module], in_channels: int
+) -> HeadCheckpoint:
+    """Load one trained head module (built as `module_type(in_channels, **card["head_config"])`);
+    raise CheckpointError with a user-facing sentence on any problem."""
     weights_path, card_path = checkpoint_paths(directory, backbone, kind)
     if not weights_path.is_file() or not card_path.is_file():
-        raise CheckpointError(f"No trained {kind} head for {backbone} in {directory} (run `python -m cnnattn train`).")
+        raise CheckpointError(f"No trained {kind} head for {backbone} in {directory} (run `cnnattn train`).")
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
         config = dict(card["head_config"])
@@ -58,7 +58,7 @@ def load_head(directory: Path, backbone: str, kind: str, in_channels: int) -> He
     if card.get("backbone") != backbone:
         raise CheckpointError(f"{weights_path.name} was trained for {card.get('backbone')!r}, not {backbone!r}.")
     try:
-        head = HEAD_TYPES[kind](in_channels, **config)
+        head = module_type(in_channels, **config)
         head.load_state_dict(state)
     except (TypeError, RuntimeError) as exc:
         raise CheckpointError(f"{weights_path.name} does not fit {backbone} ({in_channels} channels).") from exc

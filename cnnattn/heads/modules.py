@@ -56,12 +56,17 @@ class ClassAttention(nn.Module):
             head.score.bias.copy_(classifier.bias)
         return head.requires_grad_(False)
 
-    def forward(self, x: torch.Tensor, class_index: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
-        """Weights (B, H, W) for one class per image (`class_index` has shape (B,))."""
+    def scores(self, x: torch.Tensor, class_index: torch.Tensor) -> torch.Tensor:
+        """Pre-softmax scores (B, H, W) for one class per image (`class_index` has shape (B,))."""
         B, C, H, W = x.shape
         rows = self.score.weight[class_index, :, 0, 0]  # (B, C)
         scores = torch.einsum("bc,bcp->bp", rows, x.flatten(2)) + self.score.bias[class_index, None]  # (B, H*W)
-        return F.softmax(scores / temperature, dim=-1).view(B, H, W)
+        return scores.view(B, H, W)
+
+    def forward(self, x: torch.Tensor, class_index: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
+        """Weights (B, H, W) for one class per image."""
+        B, C, H, W = x.shape
+        return F.softmax(self.scores(x, class_index).flatten(1) / temperature, dim=-1).view(B, H, W)
 
 
 class SelfAttention(nn.Module):
@@ -87,12 +92,14 @@ class SelfAttention(nn.Module):
         B = t.shape[0]
         return t.view(B, self.num_heads, self.head_dim, -1).transpose(2, 3)  # (B, heads, H*W, d_k)
 
+    def projections(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(q, k, v), each (B, heads, H*W, d_k)."""
+        return tuple(self._split_heads(conv(x)) for conv in (self.query_conv, self.key_conv, self.value_conv))
+
     def forward(self, x: torch.Tensor, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (out (B, C, H, W), weights (B, heads, H*W, H*W)); every row sums to 1."""
         B, C, H, W = x.shape
-        q = self._split_heads(self.query_conv(x))  # (B, heads, H*W, d_k)
-        k = self._split_heads(self.key_conv(x))
-        v = self._split_heads(self.value_conv(x))
+        q, k, v = self.projections(x)  # (B, heads, H*W, d_k) each
         scores = q @ k.transpose(-2, -1) * self.head_dim**-0.5  # (B, heads, H*W, H*W)
         weights = F.softmax(scores / temperature, dim=-1)
         mixed = (weights @ v).transpose(2, 3).reshape(B, -1, H, W)  # (B, heads*d_k, H, W)

@@ -16,11 +16,11 @@ from PIL import Image
 
 from cnnattn.analysis import readouts
 from cnnattn.explain import Encoded, grid_cell
-from cnnattn.i18n import text
+from cnnattn.heads import Head, HeadId, MapForm
+from cnnattn.i18n import STRINGS, text
 from cnnattn.labels import LANGUAGES, class_names
 from cnnattn.lesson import steps as lesson
 from cnnattn.lesson.render import draw_grid, draw_region, mark_cell, score_overlay
-from cnnattn.model import AttentionModel
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, fit_within, mark_query, overlay
 
 TOP1 = -1  # class_index meaning "the top-1 predicted class"
@@ -30,8 +30,8 @@ TEMPERATURE_RANGE = (0.1, 20.0)
 
 @dataclass(frozen=True)
 class LessonSettings:
-    head: str = "class"  # a name from lesson.head_names
-    temperature: float = lesson.default_temperature("class")  # softmax temperature T
+    head: str = "class"  # a head id as text, e.g. "class", "simple/0" (lesson.head_ids)
+    temperature: float = 4.0  # softmax temperature T (the class map's default)
     query: tuple[float, float] = (0.5, 0.5)  # clicked cell, (x, y) fractions of width and height
     colormap: str = DEFAULT_COLORMAP
     opacity: float = 0.5  # heatmap over the photo, 0..1
@@ -102,14 +102,20 @@ def cell_query(row: int, col: int, grid: tuple[int, int]) -> tuple[float, float]
     return (col + 0.5) / w, (row + 0.5) / h
 
 
-def _pooling_view(model: AttentionModel, encoded: Encoded, settings: LessonSettings, labels):
-    chosen = settings.class_index if settings.head == "class" and settings.class_index != TOP1 else None
-    L = lesson.pooling_lesson(model, encoded.features, settings.head, settings.temperature, chosen)
+def _head_key(prefix: str, head: Head) -> str:
+    """The i18n key describing a head kind, or the form's generic one for kinds without their own text."""
+    key = f"{prefix}.head.{head.kind}"
+    return key if key in STRINGS["en"] else f"{prefix}.head.generic"
+
+
+def _pooling_view(head: Head, index: int, encoded: Encoded, settings: LessonSettings, labels):
+    chosen = settings.class_index if head.class_conditional and settings.class_index != TOP1 else None
+    L = lesson.pooling_lesson(head, index, encoded, settings.temperature, chosen)
     language, label = settings.language, labels[L.class_index]
     h, w = L.weights.shape
     n, c = h * w, L.pooled.shape[0]
-    head_key = "pool.head.class" if settings.head == "class" else "pool.head.simple"
-    head_text = text(head_key, language, label=label, head=settings.head) + "\n\n" + text("pool.formula", language)
+    head_text = text(_head_key("pool", head), language, label=label, head=settings.head)
+    head_text += "\n\n" + text("pool.formula", language)
     average = _softmax(L.average_logits)
     attention = _softmax(L.logits)
     steps = (
@@ -144,17 +150,14 @@ def _pooling_view(model: AttentionModel, encoded: Encoded, settings: LessonSetti
     return head_text, steps, L.scores, L.weights, step3, cell_text, L.class_index
 
 
-def _query_view(model: AttentionModel, encoded: Encoded, settings: LessonSettings, labels):
-    features = lesson.layer_features(encoded, settings.layer, settings.head)  # (1, C, H, W)
-    Q = lesson.query_lesson(model, features, settings.head, settings.query, settings.temperature)
+def _query_view(head: Head, index: int, encoded: Encoded, settings: LessonSettings, labels):
+    Q = lesson.query_lesson(head, index, encoded, settings.query, settings.temperature, settings.layer)
     language = settings.language
-    if settings.head == lesson.FEATURE_SELF:
-        head_text = text("self.head.features", language, d=Q.d_k)
+    head_text = text(_head_key("self", head), language, d=Q.d_k, head=settings.head)
+    if head.layers:
         h, w = Q.weights.shape
-        stride = model.backbone.stages.get(settings.layer, model.backbone.stride)
+        stride = head.backbone.stages.get(settings.layer, head.backbone.stride)
         head_text += "\n\n" + text("self.layer", language, layer=settings.layer, h=h, w=w, stride=stride)
-    else:
-        head_text = text("self.head.trained", language, head=settings.head)
     head_text += "\n\n" + text("self.formula", language)
     row, col = Q.cell
     steps = (
@@ -199,14 +202,20 @@ def _query_view(model: AttentionModel, encoded: Encoded, settings: LessonSetting
     return head_text, steps, Q.scaled, Q.weights, step3, cell_text, class_index
 
 
-def lesson_view(model: AttentionModel, photo: Image.Image, encoded: Encoded, settings: LessonSettings) -> LessonView:
-    """Everything the lesson shows, from cached features: no backbone run."""
-    settings = settings.checked(lesson.head_names(model))
-    if settings.layer not in lesson.layer_names(model):
-        raise ValueError(f"Unknown layer {settings.layer!r}; choose one of {', '.join(lesson.layer_names(model))}.")
+def lesson_view(heads, photo: Image.Image, encoded: Encoded, settings: LessonSettings) -> LessonView:
+    """Everything the lesson shows for one of the loaded `heads`, from cached features: no backbone run."""
+    settings = settings.checked([str(i) for i in lesson.head_ids(heads)])
+    head_id = HeadId.parse(settings.head)
+    head = lesson.find_head(heads, head_id)
+    layers = head.backbone.layer_names()
+    if settings.layer not in layers:
+        raise ValueError(f"Unknown layer {settings.layer!r}; choose one of {', '.join(layers)}.")
     labels = class_names(settings.language)
-    build = _query_view if lesson.is_query_head(settings.head) else _pooling_view
-    head_text, steps, first, weights, step3, cell_text, class_index = build(model, encoded, settings, labels)
+    is_query = head.form is MapForm.QUERY_ROW
+    build = _query_view if is_query else _pooling_view
+    head_text, steps, first, weights, step3, cell_text, class_index = build(
+        head, head_id.index, encoded, settings, labels
+    )
     readout = readouts.read(weights, settings.share, settings.top_k)
     summary = readouts.summary(readout, settings.language)
     grid = weights.shape
@@ -215,7 +224,7 @@ def lesson_view(model: AttentionModel, photo: Image.Image, encoded: Encoded, set
 
     def marked(image: Image.Image) -> Image.Image:
         image = draw_grid(image, grid)
-        if lesson.is_query_head(settings.head):
+        if is_query:
             return mark_query(image, cell_query(*cell, grid))
         return mark_cell(image, cell, grid)
 
@@ -297,6 +306,7 @@ def parse_params(
     heads: list[str],
     examples: list[str],
     layers: tuple[str, ...] | list[str] = (lesson.FINAL,),
+    default_temperatures: Mapping[str, float] | None = None,
 ) -> tuple[LessonSettings, str | None]:
     """Settings and example from URL parameters; anything missing or invalid keeps `base`'s value.
 
@@ -305,7 +315,8 @@ def parse_params(
     settings = base
     example = params.get("example") if params.get("example") in examples else None
     if params.get("head") in heads:
-        settings = replace(settings, head=params["head"], temperature=lesson.default_temperature(params["head"]))
+        kind = params["head"].partition("/")[0]
+        settings = replace(settings, head=params["head"], temperature=(default_temperatures or {}).get(kind, 1.0))
     for key, field in _PARAMS.items():
         if key == "head" or key not in params:
             continue

@@ -1,5 +1,5 @@
 """Rendering: pure functions from weights and photos to pixels (colormap overlays, files to download)."""
 
-from cnnattn.render.overlays import COLORMAPS, DEFAULT_COLORMAP, fit_within, heatmap, mark_query, overlay, upsample
+from cnnattn.render.overlays import COLORMAPS, DEFAULT_COLORMAP, fit_within, heatmap, mark_query, overlay
 
-__all__ = ["COLORMAPS", "DEFAULT_COLORMAP", "fit_within", "heatmap", "mark_query", "overlay", "upsample"]
+__all__ = ["COLORMAPS", "DEFAULT_COLORMAP", "fit_within", "heatmap", "mark_query", "overlay"]

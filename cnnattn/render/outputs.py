@@ -30,9 +30,9 @@ class RenderOptions:
 
 
 def caption(attention_map: AttentionMap, labels: tuple[str, ...]) -> str:
-    if attention_map.kind == "class":
-        return f"class map: {labels[attention_map.class_index]}"
-    if attention_map.kind == "self":
+    if attention_map.class_index is not None:
+        return f"{attention_map.head} map: {labels[attention_map.class_index]}"
+    if attention_map.query is not None:
         x, y = attention_map.query
         return f"{attention_map.head} row at ({x:.2f}, {y:.2f})"
     return f"{attention_map.head} pooling"
@@ -70,7 +70,7 @@ def write_outputs(
     folder = directory / uuid.uuid4().hex
     folder.mkdir(parents=True)
     pngs = [
-        _write_atomic(folder / f"{m.head.replace('/', '-')}-{i}.png", png_bytes(img))
+        _write_atomic(folder / f"{str(m.head).replace('/', '-')}-{i}.png", png_bytes(img))
         for i, (m, img) in enumerate(zip(explanation.maps, overlays, strict=True))
     ]
     record = json.dumps(explanation.to_json(image_name), ensure_ascii=False).encode("utf-8")

@@ -8,6 +8,8 @@ import matplotlib
 import numpy as np
 from PIL import Image, ImageDraw
 
+from cnnattn.maps import upsample
+
 DEFAULT_COLORMAP = "inferno"  # perceptually uniform and readable with colour-vision deficiency
 COLORMAPS = ("inferno", "viridis", "cividis", "magma", "plasma", "turbo", "gray")
 
@@ -19,12 +21,6 @@ def _lookup_table(colormap: str) -> np.ndarray:
     return (matplotlib.colormaps[colormap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)  # (256, 3)
 
 
-def upsample(weights: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Bilinear upsampling of an (h, w) grid to (height, width) = size[::-1]; grid cells tile the photo."""
-    grid = Image.fromarray(np.ascontiguousarray(weights, dtype=np.float32), mode="F")
-    return np.asarray(grid.resize(size, Image.Resampling.BILINEAR), dtype=np.float32)
-
-
 def heatmap(weights: np.ndarray, size: tuple[int, int], colormap: str = DEFAULT_COLORMAP, vmax: float | None = None):
     """Colour an (h, w) weight grid at `size` = (width, height); 0 maps to the colormap's start.
 
@@ -32,7 +28,8 @@ def heatmap(weights: np.ndarray, size: tuple[int, int], colormap: str = DEFAULT_
     scale so they can be compared honestly.
     """
     top = float(weights.max()) if vmax is None else vmax
-    scaled = upsample(weights, size) / max(top, 1e-12)
+    width, height = size
+    scaled = upsample(weights, height, width) / max(top, 1e-12)
     indices = np.clip(scaled * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return np.take(_lookup_table(colormap), indices, axis=0)  # (H, W, 3) uint8; take is ~5x faster than [indices]
 

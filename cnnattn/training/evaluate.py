@@ -25,20 +25,22 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from torchvision.transforms.functional import gaussian_blur
 from tqdm import tqdm
 
-from cnnattn.analysis.metrics import Endpoints, centred_gaussian, entropy, insertion_deletion, object_share
+from cnnattn.analysis.faithfulness import PerturbationSetup, curves_of
+from cnnattn.analysis.gradcam import gradcam
+from cnnattn.analysis.metrics import centred_gaussian, entropy, object_share
 from cnnattn.backbones import DEFAULT_BACKBONE
-from cnnattn.explain import CENTRE, DEFAULT_CLASS_TEMPERATURE, Explainer, grid_cell
+from cnnattn.explain import Explainer
+from cnnattn.heads import MapOptions, position_weights
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, checkpoint_paths
 from cnnattn.image.loading import load_image
+from cnnattn.maps import upsample
 from cnnattn.training.data import file_list_sha256, find_labelled_images, split_held_out
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_COCO = REPO.parent / "shared" / "data" / "coco128"
 COCO_STUFF_FIRST_ID = 92  # COCO panoptic ids below this are "things" (objects), from 92 on "stuff"
-BLUR_KERNEL, BLUR_SIGMA = 11, 5.0  # RISE's insertion baseline blur
 
 
 @dataclass(frozen=True)
@@ -124,72 +126,36 @@ def _held_out_images(config: EvalConfig, cards: dict[str, dict]):
     return folder, [images[i] for i in held_ids]
 
 
-def _upsample(grid_map: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """(h, w) grid weights -> (H, W) pixel saliency, bilinear as the app's overlay."""
-    return F.interpolate(grid_map[None, None].float(), size=size, mode="bilinear", align_corners=False)[0, 0]
-
-
-def grad_cam_map(backbone_model: torch.nn.Module, target_layer: torch.nn.Module, inputs, class_index: int):
-    """Grad-CAM (pytorch_grad_cam) for one image (1, 3, H, W) -> (H, W) tensor."""
-    from pytorch_grad_cam import GradCAM
-    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
-
-    # The backbone is frozen, so the input must require grad for the layer's gradient to exist.
-    inputs = inputs.detach().clone().requires_grad_(True)
-    with GradCAM(model=backbone_model, target_layers=[target_layer]) as cam:  # removes its hooks on exit
-        saliency = cam(input_tensor=inputs, targets=[ClassifierOutputTarget(class_index)])
-    return torch.from_numpy(saliency[0])
-
-
 def saliency_maps(explainer: Explainer, inputs: torch.Tensor, class_index: int, seed: int) -> dict[str, torch.Tensor]:
     """Every map kind for one image at pixel resolution: the heads' maps and the three references."""
-    model = explainer.model
     H, W = inputs.shape[-2:]
-    maps = {}
     with torch.inference_mode():
-        features = model.backbone.forward_features(inputs)
-        h, w = features.shape[-2:]
-        target = torch.tensor([class_index])
-        maps["class (T=4)"] = _upsample(model.class_maps(features, target, DEFAULT_CLASS_TEMPERATURE)[0], (H, W))
-        if model.simple is not None:
-            simple_weights, _ = model.simple_maps(features)  # (1, K, h, w)
-            maps["simple (mean of heads)"] = _upsample(simple_weights[0].mean(0), (H, W))
-        if model.self_attention is not None:
-            self_weights, _ = model.self_maps(features)  # (1, heads, hw, hw)
-            row = self_weights[0, :, grid_cell(CENTRE, (h, w))].mean(0).view(h, w)
-            maps["self (centre row, mean of heads)"] = _upsample(row, (H, W))
-        generator = torch.Generator().manual_seed(seed)
-        maps["random (reference)"] = _upsample(torch.rand(h, w, generator=generator), (H, W))
-        maps["centred Gaussian (reference)"] = centred_gaussian(H, W)
-    backbone = model.backbone
-    maps["Grad-CAM (reference)"] = grad_cam_map(backbone.model, backbone.model.bn2, inputs, class_index)
+        encoded = explainer.backbone.encode(inputs, (W, H))
+        explanation = explainer.explain_encoded(encoded, class_index=class_index)
+    h, w = encoded.features.shape[-2:]
+    names = {"class": "class (T=4)", "simple": "simple (mean of heads)", "self": "self (centre row, mean of heads)"}
+    maps = {}
+    for kind, name in names.items():
+        grids = [m.weights for m in explanation.maps if m.kind == kind]
+        if grids:
+            maps[name] = torch.from_numpy(upsample(np.mean(grids, axis=0), H, W))
+    generator = torch.Generator().manual_seed(seed)
+    maps["random (reference)"] = torch.from_numpy(upsample(torch.rand(h, w, generator=generator), H, W))
+    maps["centred Gaussian (reference)"] = centred_gaussian(H, W)
+    maps["Grad-CAM (reference)"] = torch.from_numpy(gradcam(explainer.backbone, inputs, class_index))
     return maps
 
 
 def perturbation_scores(explainer: Explainer, held_out, count: int, steps: int) -> dict[str, dict]:
     """Mean RISE insertion/deletion AUC per map kind on the first `count` held-out images."""
-    preprocessing = explainer.preprocessing
-    mean = torch.tensor(preprocessing.mean).view(3, 1, 1)
-    std = torch.tensor(preprocessing.std).view(3, 1, 1)
-    grey_pixel = (0.5 - mean) / std  # (3, 1, 1): mid-grey in the network's input space
-    classify = explainer.model.backbone.model
     aucs: dict[str, dict[str, list[float]]] = {}
     for index, item in enumerate(tqdm(held_out[:count], desc="insertion/deletion", unit="img")):
-        image = preprocessing(load_image(item.path))  # (3, H, W)
+        image = explainer.preprocessing(load_image(item.path))  # (3, H, W)
         with torch.inference_mode():
-            probs = classify(image[None]).softmax(-1)[0]
-        class_index = int(probs.argmax())
-
-        def predict(batch: torch.Tensor, class_index: int = class_index) -> torch.Tensor:
-            with torch.inference_mode():
-                return classify(batch).softmax(-1)[:, class_index]
-
-        blurred = gaussian_blur(image[None], [BLUR_KERNEL, BLUR_KERNEL], [BLUR_SIGMA, BLUR_SIGMA])[0]
-        grey = grey_pixel.expand_as(image)
-        ends = predict(torch.stack([blurred, grey]))
-        endpoints = Endpoints(original=float(probs[class_index]), blurred=float(ends[0]), grey=float(ends[1]))
+            class_index = int(explainer.backbone.model(image[None]).argmax())
+        setup = PerturbationSetup.create(explainer.backbone, image, class_index)
         for name, saliency in saliency_maps(explainer, image[None], class_index, seed=index).items():
-            curves = insertion_deletion(image, saliency, predict, blurred, grey, endpoints, steps)
+            curves = curves_of(setup, saliency, steps)
             record = aucs.setdefault(name, {"insertion": [], "deletion": []})
             record["insertion"].append(curves.insertion_auc)
             record["deletion"].append(curves.deletion_auc)
@@ -206,30 +172,26 @@ def perturbation_scores(explainer: Explainer, held_out, count: int, steps: int) 
 
 
 def held_out_scores(explainer: Explainer, held_out) -> dict[str, dict]:
-    """Top-1 of each head's classifier beside the backbone's, and entropy of every map."""
-    model = explainer.model
-    correct = {"backbone": 0, "simple": 0, "self": 0}
-    tallies = {"simple": EntropyTally(), "self": EntropyTally(), "class": EntropyTally()}
+    """Top-1 of each trained head's classifier beside the backbone's, and entropy of every map."""
+    trained = [head for head in explainer.heads if head.trained]
+    class_map = explainer.head("class")
+    correct = {"backbone": 0} | {head.kind: 0 for head in trained}
+    tallies = {"class": EntropyTally()} | {head.kind: EntropyTally() for head in trained}
     for item in tqdm(held_out, desc="held-out top-1 and entropy", unit="img"):
         encoded = explainer.encode(load_image(item.path))
-        features, logits = encoded.features, encoded.logits
-        correct["backbone"] += int(logits.argmax() == item.class_index)
+        predicted = int(encoded.logits.argmax())
+        correct["backbone"] += int(predicted == item.class_index)
         with torch.inference_mode():
-            predicted = logits.argmax(-1)
-            tallies["class"].add(model.class_maps(features, predicted, DEFAULT_CLASS_TEMPERATURE).flatten(1))
-            if model.simple is not None:
-                weights, head_logits = model.simple_maps(features)
-                correct["simple"] += int(head_logits.argmax() == item.class_index)
-                tallies["simple"].add(weights.flatten(2))
-            if model.self_attention is not None:
-                weights, head_logits = model.self_maps(features)
-                correct["self"] += int(head_logits.argmax() == item.class_index)
-                tallies["self"].add(weights)
+            scores = class_map.map_inputs(encoded, MapOptions(predicted))
+            tallies["class"].add(position_weights(scores, class_map.default_temperature).flatten(1))
+            for head in trained:
+                weights, head_logits = head.training_outputs(encoded.features)
+                correct[head.kind] += int(head_logits.argmax() == item.class_index)
+                tallies[head.kind].add(weights)
     n = len(held_out)
     result = {"backbone": {"images": n, "top1": correct["backbone"] / n, "entropy": tallies["class"].summary()}}
-    for kind, present in (("simple", model.simple), ("self", model.self_attention)):
-        if present is not None:
-            result[kind] = {"images": n, "top1": correct[kind] / n, "entropy": tallies[kind].summary()}
+    for head in trained:
+        result[head.kind] = {"images": n, "top1": correct[head.kind] / n, "entropy": tallies[head.kind].summary()}
     return result
 
 
@@ -246,7 +208,7 @@ def coco_object_scores(explainer: Explainer, coco: Path, count: int, min_cover: 
     images_dir = coco / "images" / "train2017"
     mask_files = sorted(masks_dir.glob("*.png"))[:count]
     preprocessing = explainer.preprocessing
-    model = explainer.model
+    self_head = explainer.head("self")
     stride = preprocessing.multiple
     records: dict[str, list[dict]] = {"things": [], "stuff": []}
     for mask_file in tqdm(mask_files, desc="COCO object queries", unit="img"):
@@ -255,8 +217,8 @@ def coco_object_scores(explainer: Explainer, coco: Path, count: int, min_cover: 
         W, H = inputs.shape[-1], inputs.shape[-2]
         mask = torch.from_numpy(np.array(Image.open(mask_file).resize((W, H), Image.NEAREST)))
         with torch.inference_mode():
-            features = model.backbone.forward_features(inputs)
-            weights, _ = model.self_maps(features)  # (1, heads, hw, hw)
+            features = explainer.backbone.forward_features(inputs)
+            weights, _ = self_head.training_outputs(features)  # (1, heads, hw, hw)
         h, w = features.shape[-2:]
         for category in mask.unique().tolist():
             if category == 0:
@@ -294,7 +256,7 @@ def evaluate(config: EvalConfig, command: str = "") -> dict:
     explainer = Explainer.load(backbone=config.backbone, device=config.device, checkpoint_dir=config.checkpoints)
     for note in explainer.notes:
         print(f"note: {note}", file=sys.stderr)
-    kinds = [k for k, head in (("simple", explainer.model.simple), ("self", explainer.model.self_attention)) if head]
+    kinds = [head.kind for head in explainer.heads if head.trained]
     if not kinds:
         raise ValueError(f"No trained heads load from {config.checkpoints}; run `python -m cnnattn train` first.")
     cards = _load_cards(config, kinds)

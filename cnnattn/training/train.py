@@ -24,9 +24,10 @@ from tqdm import tqdm
 from cnnattn.analysis.metrics import entropy
 from cnnattn.backbones import DEFAULT_BACKBONE, Backbone, create_backbone
 from cnnattn.explain import resolve_device
-from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, HEAD_TYPES, save_head
+from cnnattn.heads import HEAD_KINDS
+from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, save_head
+from cnnattn.heads.simple import TrainedHead
 from cnnattn.image.preprocess import Preprocessing
-from cnnattn.model import AttentionModel
 from cnnattn.training.data import (
     AUGMENTATION_VERSION,
     FeatureSet,
@@ -98,29 +99,20 @@ KIND_DEFAULTS: dict[str, dict] = {
 }
 
 
-def build_head(config: TrainConfig, in_channels: int) -> torch.nn.Module:
-    if config.kind not in HEAD_TYPES:
-        raise ValueError(f"Unknown head kind {config.kind!r}; choose one of: {', '.join(HEAD_TYPES)}.")
+def trainable_kinds() -> dict[str, type[TrainedHead]]:
+    return {kind: cls for kind, cls in HEAD_KINDS.items() if cls.trained}
+
+
+def build_head(config: TrainConfig, backbone: Backbone) -> TrainedHead:
+    """A registered trained kind, started at the backbone's own behaviour (training moves away)."""
+    kinds = trainable_kinds()
+    if config.kind not in kinds:
+        raise ValueError(f"Unknown head kind {config.kind!r}; choose one of: {', '.join(kinds)}.")
     torch.manual_seed(config.seed)
-    head = HEAD_TYPES[config.kind](in_channels, **config.head_config())
-    # Start at the backbone: near-uniform weights reproduce average pooling (simple; small random
-    # scores rather than zeros, so the K heads can differ), and a zero output projection makes the
-    # residual block the identity (self). Training moves away from there.
-    if config.kind == "simple":
-        torch.nn.init.normal_(head.score.weight, std=0.01)
-        torch.nn.init.zeros_(head.score.bias)
-    else:
-        torch.nn.init.zeros_(head.out_conv.weight)
-        torch.nn.init.zeros_(head.out_conv.bias)
-    return head
-
-
-def head_outputs(model: AttentionModel, kind: str, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(maps, logits): maps are distributions over the last axis, (B, K, HW) or (B, heads, HW, HW)."""
-    if kind == "simple":
-        weights, logits = model.simple_maps(features)
-        return weights.flatten(-2), logits
-    return model.self_maps(features)
+    kind = kinds[config.kind]
+    module = kind.module_type(backbone.num_features, **config.head_config())
+    kind.initialise(module)
+    return kind(backbone, module)
 
 
 def map_entropy_ratio(maps: torch.Tensor) -> torch.Tensor:
@@ -148,15 +140,15 @@ def stack(feature_set: FeatureSet, batch: list[int], device: torch.device) -> tu
 
 
 @torch.no_grad()
-def score_held_out(model: AttentionModel, kind: str, feature_set: FeatureSet, indices: list[int], device) -> dict:
+def score_held_out(head: TrainedHead, feature_set: FeatureSet, indices: list[int], device) -> dict:
     head_correct = backbone_correct = 0
     entropies = []
     generator = torch.Generator().manual_seed(0)
     for batch in shape_batches(feature_set, indices, 64, generator):
         features, labels = stack(feature_set, batch, device)
-        weights, logits = head_outputs(model, kind, features)
+        weights, logits = head.training_outputs(features)
         head_correct += (logits.argmax(-1) == labels).sum().item()
-        backbone_correct += (model.backbone.forward_head(features).argmax(-1) == labels).sum().item()
+        backbone_correct += (head.backbone.forward_head(features).argmax(-1) == labels).sum().item()
         entropies.append(map_entropy_ratio(weights).flatten().cpu())
     n = len(indices)
     return {
@@ -207,14 +199,13 @@ def train(config: TrainConfig) -> dict:
     train_samples = [i for i, image in enumerate(feature_set.image.tolist()) if image not in held]
     held_samples = [i for i, image in enumerate(feature_set.image.tolist()) if image in held]
 
-    head = build_head(config, backbone.num_features).to(device)
-    model = AttentionModel(backbone, **({"simple": head} if config.kind == "simple" else {"self_attention": head}))
-    optimizer = torch.optim.AdamW(head.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    head = build_head(config, backbone).to(device)
+    optimizer = torch.optim.AdamW(head.module.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     state_file = Path(config.cache_dir) / "runs" / f"{config.backbone}-{config.kind}-{config.run_key()}.pt"
     start_epoch, history, train_seconds = 0, [], 0.0
     if config.resume and state_file.is_file():
         state = torch.load(state_file, map_location="cpu", weights_only=True)
-        head.load_state_dict(state["head"])
+        head.module.load_state_dict(state["head"])
         optimizer.load_state_dict(state["optimizer"])
         start_epoch, history, train_seconds = state["epoch"], state["history"], state["train_seconds"]
         print(f"resuming {state_file.name} after epoch {start_epoch}")
@@ -231,7 +222,7 @@ def train(config: TrainConfig) -> dict:
         progress = tqdm(batches, desc=f"{config.kind} epoch {epoch + 1}/{config.epochs}", unit="batch", leave=False)
         for batch in progress:
             features, labels = stack(feature_set, batch, device)
-            weights, logits = head_outputs(model, config.kind, features)
+            weights, logits = head.training_outputs(features)
             loss = F.cross_entropy(logits, labels)
             if config.entropy_weight:
                 loss = loss + config.entropy_weight * map_entropy_ratio(weights).mean()
@@ -247,7 +238,7 @@ def train(config: TrainConfig) -> dict:
             progress.set_postfix(loss=f"{loss.item():.3f}")
         head.eval()
         train_seconds += time.perf_counter() - epoch_started
-        scores = score_held_out(model, config.kind, feature_set, held_samples, device)
+        scores = score_held_out(head, feature_set, held_samples, device)
         history.append({"epoch": epoch + 1, "loss": total_loss / len(train_samples), **scores})
         print(
             f"{config.kind} epoch {epoch + 1}/{config.epochs}: loss {history[-1]['loss']:.4f}, held-out top-1 "
@@ -256,7 +247,7 @@ def train(config: TrainConfig) -> dict:
         )
         state_file.parent.mkdir(parents=True, exist_ok=True)
         state = {
-            "head": head.state_dict(),
+            "head": head.module.state_dict(),
             "optimizer": optimizer.state_dict(),
             "epoch": epoch + 1,
             "history": history,
@@ -307,7 +298,7 @@ def train(config: TrainConfig) -> dict:
         },
         "metrics": {"held_out_during_training": history[-1] if history else {}},
     }
-    save_head(Path(config.out_dir), config.backbone, config.kind, head, card)
+    save_head(Path(config.out_dir), config.backbone, config.kind, head.module, card)
     return card
 
 
@@ -315,7 +306,7 @@ def add_arguments(parser) -> None:
     """Options of `python -m cnnattn train` (the parser lives in cli.py)."""
     defaults = TrainConfig(data=Path("."), kind="simple")
     parser.add_argument("data", type=Path, help="labelled folder (<wnid>_<name>.JPEG files or an ImageFolder tree)")
-    parser.add_argument("--kind", choices=[*HEAD_TYPES, "all"], default="all", help="which head to train")
+    parser.add_argument("--kind", choices=[*trainable_kinds(), "all"], default="all", help="which head to train")
     parser.add_argument("--backbone", default=defaults.backbone)
     parser.add_argument("--num-heads", type=int, default=defaults.num_heads)
     parser.add_argument("--head-dim", type=int, default=defaults.head_dim, help="SelfAttention d_k per head")
@@ -341,7 +332,7 @@ def add_arguments(parser) -> None:
 def run(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
-    kinds = list(HEAD_TYPES) if args.kind == "all" else [args.kind]
+    kinds = list(trainable_kinds()) if args.kind == "all" else [args.kind]
     for kind in kinds:
         chosen = {k: v if getattr(args, k) is None else getattr(args, k) for k, v in KIND_DEFAULTS[kind].items()}
         config = TrainConfig(

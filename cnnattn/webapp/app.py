@@ -15,7 +15,8 @@ from PIL import Image
 
 from cnnattn import Explainer, ImageRejected, load_image
 from cnnattn.cache import LRUCache, content_key
-from cnnattn.explain import DEFAULT_CLASS_TEMPERATURE, Encoded, resolve_device
+from cnnattn.explain import Encoded, resolve_device
+from cnnattn.heads import ClassMap
 from cnnattn.i18n import LANGUAGE_CHOICES, text
 from cnnattn.image.loading import MAX_FILE_BYTES
 from cnnattn.labels import class_names
@@ -115,6 +116,11 @@ def parse_class(choice: str | None) -> int | None:
         raise gr.Error(f"Pick a class from the list, not {choice!r}.") from exc
 
 
+def head_temperatures(explainer: Explainer, temperature: float, class_temperature: float) -> dict[str, float]:
+    """The Explore tab's two sliders: one for class-conditional maps, one for every other head."""
+    return {head.kind: class_temperature if head.class_conditional else temperature for head in explainer.heads}
+
+
 def build_app(explainer: Explainer) -> gr.Blocks:
     session = Session(explainer, Path(tempfile.mkdtemp(prefix="cnnattn-outputs-")))
 
@@ -126,7 +132,7 @@ def build_app(explainer: Explainer) -> gr.Blocks:
         colormap: str = DEFAULT_COLORMAP,
         opacity: float = 0.5,
         temperature: float = 1.0,
-        class_temperature: float = DEFAULT_CLASS_TEMPERATURE,
+        class_temperature: float = ClassMap.default_temperature,
         shared_scale: bool = False,
         language: str = "en",
     ):
@@ -142,8 +148,7 @@ def build_app(explainer: Explainer) -> gr.Blocks:
                     encoded,
                     queries=[(query_x, query_y)],
                     class_index=parse_class(class_choice),
-                    temperature=temperature,
-                    class_temperature=class_temperature,
+                    temperatures=head_temperatures(explainer, temperature, class_temperature),
                     language=language,
                 )
             except ValueError as exc:
@@ -177,7 +182,7 @@ def build_app(explainer: Explainer) -> gr.Blocks:
     with gr.Blocks(
         title="cnnattn — where does the CNN look?", delete_cache=CACHE_SWEEP_S, analytics_enabled=False
     ) as demo:
-        intro = gr.Markdown(text("explore.intro", "en", backbone=explainer.model.backbone.name))
+        intro = gr.Markdown(text("explore.intro", "en", backbone=explainer.backbone.name))
         language = gr.Radio(LANGUAGE_CHOICES, value="en", label=text("language"), elem_id="language")
         with gr.Tabs(elem_id="tabs") as tabs:
             with gr.Tab(text("tab.explore"), id="explore", elem_id="explore-tab") as explore, gr.Row():
@@ -198,7 +203,7 @@ def build_app(explainer: Explainer) -> gr.Blocks:
                         opacity = gr.Slider(0, 1, 0.5, step=0.05, label="Opacity")
                         temperature = gr.Slider(0.1, 5, 1.0, step=0.1, label="Temperature of learned heads")
                         class_temperature = gr.Slider(
-                            0.5, 20, DEFAULT_CLASS_TEMPERATURE, step=0.5, label="Temperature of the class map"
+                            0.5, 20, ClassMap.default_temperature, step=0.5, label="Temperature of the class map"
                         )
                         shared_scale = gr.Checkbox(False, label="One colour scale for all maps")
                 with gr.Column(scale=2):
@@ -246,7 +251,7 @@ def build_app(explainer: Explainer) -> gr.Blocks:
         ]:  # fmt: skip
             explore_labels.append((component, f"explore.{key}", "label"))
         language.change(
-            lambda lang: translated(explore_labels, lang, backbone=explainer.model.backbone.name),
+            lambda lang: translated(explore_labels, lang, backbone=explainer.backbone.name),
             language,
             [component for component, _, _ in explore_labels],
             api_name=False,

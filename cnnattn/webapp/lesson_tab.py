@@ -19,6 +19,7 @@ from PIL import Image
 
 from cnnattn.analysis import readouts
 from cnnattn.cache import content_key
+from cnnattn.heads import HeadId
 from cnnattn.i18n import resolve_language, text
 from cnnattn.image.loading import load_image
 from cnnattn.labels import class_names
@@ -75,9 +76,9 @@ def build_lesson_tab(
     language control, `examples` photo paths (named by file stem in links), `tabs` the page's
     gr.Tabs so a shared link can open this tab, `prepare_upload` app.pass_raw_upload (the safe loader).
     """
-    model = explainer.model
-    heads = lesson.head_names(model)
-    layers = lesson.layer_names(model)
+    heads = [str(head_id) for head_id in lesson.head_ids(explainer.heads)]
+    layers = explainer.backbone.layer_names()
+    default_temperatures = explainer.temperatures()
     example_paths = {Path(p).stem: p for p in examples}
 
     def lookup(key: str | None):
@@ -93,7 +94,12 @@ def build_lesson_tab(
     def view_for(key: str | None, settings):
         """(photo, encoded, view) for a cached photo: what every lesson panel starts from."""
         photo, encoded = lookup(key)
-        return photo, encoded, lesson_view(model, photo, encoded, settings)
+        return photo, encoded, lesson_view(explainer.heads, photo, encoded, settings)
+
+    def head_of(settings: LessonSettings):
+        """(head, index within its kind) of the lesson's chosen head."""
+        head_id = HeadId.parse(settings.head)
+        return lesson.find_head(explainer.heads, head_id), head_id.index
 
     def network_input(photo):
         """The photo as the backbone's input batch, for panels that perturb it (Grad-CAM, occlusion)."""
@@ -168,7 +174,7 @@ def build_lesson_tab(
         controls += (layer, language)
         settings = settings_of(*controls)
         photo, encoded = lookup(key)
-        return outputs_of(lesson_view(model, photo, encoded, settings), settings, example)
+        return outputs_of(lesson_view(explainer.heads, photo, encoded, settings), settings, example)
 
     def render_if_photo(key: str, *values):
         if not key:
@@ -211,7 +217,8 @@ def build_lesson_tab(
         """A click on a table cell: the first column holds row labels, the others are grid columns."""
         photo, encoded = lookup(key)
         try:
-            h, w = lesson.layer_features(encoded, layer or lesson.FINAL, head).shape[-2:]
+            chosen = lesson.find_head(explainer.heads, HeadId.parse(head))
+            h, w = encoded.layer((layer or lesson.FINAL) if chosen.layers else lesson.FINAL).shape[-2:]
         except ValueError as exc:
             raise gr.Error(str(exc)) from exc
         row, col = event.index
@@ -227,7 +234,7 @@ def build_lesson_tab(
         return min(max(x / width, 0.0), 1.0), min(max(y / height, 0.0), 1.0)
 
     def reset_temperature(head: str) -> float:
-        return lesson.default_temperature(head)
+        return default_temperatures.get(head.partition("/")[0], 1.0)
 
     def relabel(lang: str, chosen: int | None):
         return (*translated(labelled, lang), gr.Dropdown(choices=class_options(lang), value=chosen))
@@ -253,7 +260,7 @@ def build_lesson_tab(
         settings = replace(settings_of(*controls), layer=lesson.FINAL)  # Grad-CAM's grid is the last map
         photo, encoded, view = view_for(key, settings)
         inputs = network_input(photo)
-        cam = lesson.gradcam_grid(model, inputs, view.class_index)
+        cam = lesson.gradcam_grid(head_of(settings)[0], inputs, view.class_index)
         k = min(settings.top_k, cam.size)
         agreement = text(
             "gradcam.agreement",
@@ -286,14 +293,10 @@ def build_lesson_tab(
         controls += (layer, language)
         settings = settings_of(*controls)
         photo, encoded, view = view_for(key, settings)
-        class_index = view.class_index if settings.head == "class" else None
+        chosen, index = head_of(settings)
+        class_index = view.class_index if chosen.class_conditional else None
         random = lesson.randomised_weights(
-            model,
-            lesson.layer_features(encoded, settings.layer, settings.head),
-            settings.head,
-            settings.temperature,
-            class_index,
-            settings.query,
+            chosen, index, encoded, settings.temperature, class_index, settings.query, settings.layer
         )
         rho = readouts.spearman(view.weights_grid, random)
         left, right = compare_images(photo, [view.weights_grid, random], settings)
@@ -323,10 +326,11 @@ def build_lesson_tab(
         photo, encoded, view = view_for(key, settings)
         mask = readouts.smallest_region(view.weights_grid, float(cover))
         inputs = network_input(photo)
-        result = lesson.occlusion(model, inputs, mask)
-        after = result.logits.float().softmax(dim=-1)[0].cpu().numpy()
+        class_map = explainer.head("class")
+        result = lesson.occlusion(class_map, inputs, mask, photo.size)
+        after = result.encoded.logits.float().softmax(dim=-1)[0].cpu().numpy()
         before = encoded.logits.float().softmax(dim=-1)[0].cpu().numpy()
-        new_map = lesson.pooling_lesson(model, result.features, "class", None, view.class_index).weights
+        new_map = lesson.pooling_lesson(class_map, 0, result.encoded, None, view.class_index).weights
         names = class_names(settings.language)
         covered = cover_cells(photo, mask)
         (image,) = compare_images(covered, [new_map], settings)
@@ -366,13 +370,13 @@ def build_lesson_tab(
         settings = replace(settings_of(*controls), layer=lesson.FINAL)  # deletion works on the last map's grid
         photo, encoded, view = view_for(key, settings)
         inputs = network_input(photo)
-        curve = lesson.deletion_curve(model, inputs, view.weights_grid, view.class_index)
+        curve = lesson.deletion_curve(head_of(settings)[0], inputs, view.weights_grid, view.class_index)
         lang, label = settings.language, class_names(settings.language)[view.class_index]
         return line_plot(
             curve.fractions,
             [
-                (curve.attention, text("deletion.attention", lang, area=curve.area(curve.attention, curve.fractions))),
-                (curve.random, text("deletion.random", lang, area=curve.area(curve.random, curve.fractions))),
+                (curve.attention, text("deletion.attention", lang, area=curve.attention_area)),
+                (curve.random, text("deletion.random", lang, area=curve.random_area)),
             ],
             text("deletion.title", lang),
             text("deletion.x", lang),
@@ -385,7 +389,7 @@ def build_lesson_tab(
             return gr.skip(), gr.skip()
         photo = fit_within(load_image(Image.fromarray(frame)), 512)
         encoded = explainer.encode(photo)
-        weights = lesson.pooling_lesson(model, encoded.features, "class").weights
+        weights = lesson.pooling_lesson(explainer.head("class"), 0, encoded).weights
         return overlay(photo, weights, colormap, opacity), frame
 
     def freeze(frame: np.ndarray | None, *values):
@@ -403,7 +407,7 @@ def build_lesson_tab(
         """On page load: language from the link or the browser; settings and example from the link."""
         params = dict(request.query_params) if request else {}
         base = LessonSettings(language=resolve_language(browser_language))
-        settings, example = parse_params(params, base, heads, list(example_paths), layers)
+        settings, example = parse_params(params, base, heads, list(example_paths), layers, default_temperatures)
         wants_lesson = params.get("view") == "lesson" or example is not None
         return (
             settings.language,

@@ -1,0 +1,32 @@
+r"""Grad-CAM (Selvaraju et al., 2017) of a backbone, by pytorch-grad-cam: the one implementation the
+lesson, the evaluation and the benchmarks call.
+
+.. math:: L^c = \mathrm{ReLU}\Big(\sum_k \alpha_k^c A^k\Big), \qquad
+          \alpha_k^c = \frac{1}{Z}\sum_{i,j} \frac{\partial y^c}{\partial A^k_{ij}}
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import torch
+
+from cnnattn.backbones import Backbone
+
+
+def gradcam(backbone: Backbone, inputs: torch.Tensor, class_index: int, layer: str | None = None) -> np.ndarray:
+    """(H_in, W_in) map in [0, 1] for one image (1, 3, H_in, W_in), at `layer` (default: the
+    backbone's feature layer, from its spec).
+
+    Grad-CAM registers hooks and needs gradients, so it runs on a deep copy of the network: the
+    shared backbone keeps serving other requests unchanged, even if this call fails.
+    """
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    network = copy.deepcopy(backbone.model).requires_grad_(True).eval()
+    target = network.get_submodule(layer or backbone.feature_layer)
+    with torch.enable_grad(), GradCAM(network, [target]) as cam:  # removes its hooks on exit
+        maps = cam(inputs.detach().clone(), targets=[ClassifierOutputTarget(class_index)])  # (1, H_in, W_in)
+    return maps[0]
