@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import sys
@@ -20,7 +21,6 @@ from cnnattn.image.loading import ImageRejected, load_image
 from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import LANGUAGES
 from cnnattn.maps import CENTRE
-from cnnattn.training import evaluate, train
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 
@@ -77,7 +77,25 @@ def _parse_temperature(text: str) -> tuple[str, float]:
     return kind, temperature
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Subcommands whose module (and its dependencies) is imported only when that subcommand runs.
+TRAINING_COMMANDS = {
+    "train": (
+        "cnnattn.training.train",
+        "train attention heads on a labelled image folder",
+        "Train the registered trainable head kinds on the frozen backbone against the labels of an image folder; "
+        "writes checkpoints with their JSON cards.",
+    ),
+    "evaluate": (
+        "cnnattn.training.evaluate",
+        "measure the trained heads on a labelled image folder",
+        "Measure the trained heads on held-out images (top-1, map entropy, insertion/deletion, COCO object share) "
+        "and write a report.",
+    ),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI's parser; `command` names the subcommand about to run, whose options are then loaded."""
     parser = argparse.ArgumentParser(prog="cnnattn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     explain = commands.add_parser("explain", help="write predictions and attention maps as JSON lines")
@@ -110,22 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of class labels")
     explain.add_argument("--workers", type=int, default=2, help="DataLoader workers that decode images")
     explain.add_argument("--threads", type=int, help="torch CPU threads (default: cores the workers leave free)")
-    train.add_arguments(
-        commands.add_parser(
-            "train",
-            help="train attention heads on a labelled image folder",
-            description="Train SimpleAttention and SelfAttention heads on the frozen backbone against the labels "
-            "of an image folder; writes checkpoints with their JSON cards.",
-        )
-    )
-    evaluate.add_arguments(
-        commands.add_parser(
-            "evaluate",
-            help="measure the trained heads; write docs/EVALUATION.md",
-            description="Measure the trained heads on held-out images (top-1, map entropy, insertion/deletion, "
-            "COCO object share); update their cards and write a report.",
-        )
-    )
+    for name, (module, help_text, description) in TRAINING_COMMANDS.items():
+        subparser = commands.add_parser(name, help=help_text, description=description)
+        if name == command:  # imported only when used: `cnnattn explain` never loads the training code
+            importlib.import_module(module).add_arguments(subparser)
     serve = commands.add_parser(
         "serve",
         help="run the web app (the same as `python app.py`)",
@@ -217,10 +223,13 @@ def run_explain(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((word for word in argv if not word.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     try:
-        commands = {"explain": run_explain, "train": train.run, "evaluate": evaluate.run, "serve": run_serve}
-        return commands[args.command](args)
+        if args.command in TRAINING_COMMANDS:
+            return importlib.import_module(TRAINING_COMMANDS[args.command][0]).run(args)
+        return {"explain": run_explain, "serve": run_serve}[args.command](args)
     except (BackboneUnavailable, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -13,13 +13,13 @@ import numpy as np
 import torch
 from PIL import Image
 
-from cnnattn import Explainer, ImageRejected, load_image
-from cnnattn.cache import LRUCache, content_key
+from cnnattn import Explainer, ImageRejected
 from cnnattn.explain import Encoded, resolve_device
 from cnnattn.heads import ClassMap
 from cnnattn.i18n import LANGUAGE_CHOICES, text
 from cnnattn.image.loading import MAX_FILE_BYTES
 from cnnattn.labels import class_names
+from cnnattn.pipeline import Pipeline
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
 from cnnattn.render.outputs import RenderOptions, caption, render_overlays, sweep, write_outputs
 from cnnattn.webapp.lesson_tab import build_lesson_tab, translated
@@ -70,11 +70,13 @@ def pass_raw_upload(component: gr.Image) -> gr.Image:
 
 
 class Session:
-    """Server-side state shared by handlers: the model, cached encodings, and the outputs folder."""
+    """Server-side state shared by handlers: the pipeline (model + single-flight encodings cache) and
+    the outputs folder."""
 
     def __init__(self, explainer: Explainer, output_dir: Path):
         self.explainer = explainer
-        self.encodings: LRUCache[tuple[Image.Image, Encoded]] = LRUCache(capacity=32)
+        self.pipeline = Pipeline(explainer, capacity=32)
+        self.encodings = self.pipeline.encodings
         self.output_dir = output_dir
 
     def encode(self, path: str) -> tuple[Image.Image, Encoded]:
@@ -82,15 +84,11 @@ class Session:
             data = Path(path).read_bytes()
         except OSError as exc:
             raise gr.Error("The uploaded file could not be read; please upload it again.") from exc
-
-        def create():
-            image = load_image(data)
-            return image, self.explainer.encode(image)
-
         try:
-            return self.encodings.get_or_create(content_key(data), create)
+            _, photo, encoded = self.pipeline.encode(data)
         except ImageRejected as exc:
             raise gr.Error(str(exc)) from exc
+        return photo, encoded
 
 
 @contextlib.contextmanager

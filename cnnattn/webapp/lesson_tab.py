@@ -18,7 +18,6 @@ import pandas as pd
 from PIL import Image
 
 from cnnattn.analysis import readouts
-from cnnattn.cache import content_key
 from cnnattn.heads import HeadId
 from cnnattn.i18n import resolve_language, text
 from cnnattn.image.loading import load_image
@@ -38,6 +37,7 @@ from cnnattn.lesson.view import (
     link_params,
     parse_params,
 )
+from cnnattn.pipeline import content_key
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, fit_within, overlay
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]

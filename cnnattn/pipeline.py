@@ -1,0 +1,103 @@
+"""The request pipeline every front end shares: bytes -> safe load -> cached encode -> explain or payload.
+
+Concurrent requests for the same photo share one backbone pass (single flight: the first caller
+computes, the others wait for its result instead of racing to fill the cache). An evicted photo
+is simply encoded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+from PIL import Image
+
+from cnnattn.backbones import Encoded
+from cnnattn.explain import Explainer, Explanation
+from cnnattn.image.loading import load_image
+from cnnattn.payload import build_payload
+
+Value = TypeVar("Value")
+
+
+def content_key(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class SingleFlightCache(Generic[Value]):
+    """Bounded LRU mapping whose `get_or_create` runs `create` once per missing key, however many
+    threads ask at the same time; failures are not cached."""
+
+    def __init__(self, capacity: int = 32):
+        self.capacity = capacity
+        self._items: OrderedDict[str, Value] = OrderedDict()
+        self._pending: dict[str, Future] = {}
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get_or_create(self, key: str, create: Callable[[], Value]) -> Value:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+            pending = self._pending.get(key)
+            owner = pending is None
+            if owner:
+                self.misses += 1
+                pending = self._pending[key] = Future()
+        if not owner:
+            return pending.result()  # re-raises the owner's exception
+        try:
+            value = create()
+        except BaseException as exc:
+            with self._lock:
+                del self._pending[key]
+            pending.set_exception(exc)
+            raise
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+            del self._pending[key]
+        pending.set_result(value)
+        return value
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Pipeline:
+    """One explainer and its cache of encoded photos, keyed by the content hash of the file's bytes."""
+
+    def __init__(self, explainer: Explainer, capacity: int = 32):
+        self.explainer = explainer
+        self.encodings: SingleFlightCache[tuple[Image.Image, Encoded]] = SingleFlightCache(capacity)
+
+    def encode(self, data: bytes) -> tuple[str, Image.Image, Encoded]:
+        """(key, photo, encoding) of an uploaded file's bytes; `ImageRejected` for unusable files."""
+        key = content_key(data)
+
+        def create() -> tuple[Image.Image, Encoded]:
+            photo = load_image(data)
+            return photo, self.explainer.encode(photo)
+
+        return (key, *self.encodings.get_or_create(key, create))
+
+    def explain(self, data: bytes, **options) -> tuple[Image.Image, Explanation]:
+        _, photo, encoded = self.encode(data)
+        return photo, self.explainer.explain_encoded(encoded, **options)
+
+    def payload(self, data: bytes, **options) -> dict:
+        """`cnnattn.payload.build_payload` for the photo, plus its cache key."""
+        key, photo, encoded = self.encode(data)
+        return build_payload(self.explainer, photo, encoded, **options) | {"key": key}
