@@ -14,11 +14,14 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
+import numpy as np
+import torch
 from PIL import Image
 
 from cnnattn.backbones import Encoded
 from cnnattn.explain import Explainer, Explanation
 from cnnattn.image.loading import load_image
+from cnnattn.lesson import steps
 from cnnattn.payload import build_payload
 
 Value = TypeVar("Value")
@@ -77,7 +80,13 @@ class SingleFlightCache(Generic[Value]):
 
 
 class Pipeline:
-    """One explainer and its cache of encoded photos, keyed by the content hash of the file's bytes."""
+    """One explainer and its cache of encoded photos, keyed by the content hash of the file's bytes.
+
+    Every backbone pass a front end needs goes through the methods here (encode, Grad-CAM,
+    occlusion, deletion curve), so another engine can serve them by overriding these methods
+    (`cnnattn.distributed` runs them on Ray Serve replicas); maps from cached features are cheap
+    and are computed by the caller.
+    """
 
     def __init__(self, explainer: Explainer, capacity: int = 32):
         self.explainer = explainer
@@ -101,3 +110,18 @@ class Pipeline:
         """`cnnattn.payload.build_payload` for the photo, plus its cache key."""
         key, photo, encoded = self.encode(data)
         return build_payload(self.explainer, photo, encoded, **options) | {"key": key}
+
+    def inputs(self, photo: Image.Image) -> torch.Tensor:
+        """The photo as the backbone's input batch (1, 3, H, W) on the explainer's device."""
+        return self.explainer.preprocessing(photo)[None].to(self.explainer.device)
+
+    def gradcam(self, photo: Image.Image, class_index: int, layer: str | None = None) -> np.ndarray:
+        """Grad-CAM of the backbone for one class on the heads' grid, summing to 1."""
+        return steps.gradcam_grid(self.explainer.backbone, self.inputs(photo), class_index, layer)
+
+    def occlusion(self, photo: Image.Image, mask: np.ndarray) -> steps.Occlusion:
+        """The photo with the grid cells in `mask` covered, encoded again."""
+        return steps.occlusion(self.explainer.backbone, self.inputs(photo), mask, photo.size)
+
+    def deletion_curve(self, photo: Image.Image, weights: np.ndarray, class_index: int) -> steps.DeletionCurve:
+        return steps.deletion_curve(self.explainer.backbone, self.inputs(photo), weights, class_index)

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 from cnnattn.analysis.faithfulness import PerturbationSetup, deletion_curve_of
 from cnnattn.analysis.gradcam import gradcam
 from cnnattn.analysis.metrics import trapezoid_auc
-from cnnattn.backbones import FINAL, Encoded
+from cnnattn.backbones import FINAL, Backbone, Encoded
 from cnnattn.heads import Head, HeadId, MapForm, MapOptions, PositionScores, position_weights, query_row_dots
 from cnnattn.maps import grid_cell, to_grid, upsample
 
@@ -194,9 +194,8 @@ def randomised_weights(
     return lesson_weights(head.randomised(seed), index, encoded, temperature, class_index, query, layer)
 
 
-def gradcam_grid(head: Head, inputs: torch.Tensor, class_index: int, layer: str | None = None) -> np.ndarray:
+def gradcam_grid(backbone: Backbone, inputs: torch.Tensor, class_index: int, layer: str | None = None) -> np.ndarray:
     """Grad-CAM of the backbone for one class, averaged onto the heads' grid, summing to 1."""
-    backbone = head.backbone
     cam = gradcam(backbone, inputs, class_index, layer)  # (H_in, W_in)
     H, W = inputs.shape[-2:]
     return to_grid(cam, (H // backbone.stride, W // backbone.stride))
@@ -218,9 +217,9 @@ class Occlusion:
 
 
 @torch.inference_mode()
-def occlusion(head: Head, inputs: torch.Tensor, mask: np.ndarray, size: tuple[int, int]) -> Occlusion:
+def occlusion(backbone: Backbone, inputs: torch.Tensor, mask: np.ndarray, size: tuple[int, int]) -> Occlusion:
     covered = occlude(inputs, mask)
-    return Occlusion(np.asarray(mask, dtype=bool), covered, head.backbone.encode(covered, size))
+    return Occlusion(np.asarray(mask, dtype=bool), covered, backbone.encode(covered, size))
 
 
 @dataclass(frozen=True)
@@ -246,10 +245,10 @@ def trapezoid_area(values: np.ndarray) -> float:
 
 @torch.inference_mode()
 def deletion_curve(
-    head: Head, inputs: torch.Tensor, weights: np.ndarray, class_index: int, steps: int = 16, seed: int = 0
+    backbone: Backbone, inputs: torch.Tensor, weights: np.ndarray, class_index: int, steps: int = 16, seed: int = 0
 ) -> DeletionCurve:
     """RISE deletion curve of the map (the evaluation's own function) beside a random map's."""
-    setup = PerturbationSetup.create(head.backbone, inputs[0], class_index)
+    setup = PerturbationSetup.create(backbone, inputs[0], class_index)
     H, W = inputs.shape[-2:]
     random_grid = torch.rand(weights.shape, generator=torch.Generator().manual_seed(seed)).numpy()
     attention = deletion_curve_of(setup, torch.from_numpy(upsample(weights, H, W)), steps)

@@ -101,10 +101,6 @@ def build_lesson_tab(
         head_id = HeadId.parse(settings.head)
         return lesson.find_head(explainer.heads, head_id), head_id.index
 
-    def network_input(photo):
-        """The photo as the backbone's input batch, for panels that perturb it (Grad-CAM, occlusion)."""
-        return explainer.preprocessing(photo)[None].to(explainer.device)
-
     def encode_file(path: str) -> str:
         """Encode an uploaded or example photo into the shared cache; return its key."""
         try:
@@ -259,8 +255,7 @@ def build_lesson_tab(
         controls += (layer, language)
         settings = replace(settings_of(*controls), layer=lesson.FINAL)  # Grad-CAM's grid is the last map
         photo, encoded, view = view_for(key, settings)
-        inputs = network_input(photo)
-        cam = lesson.gradcam_grid(head_of(settings)[0], inputs, view.class_index)
+        cam = session.pipeline.gradcam(photo, view.class_index)
         k = min(settings.top_k, cam.size)
         agreement = text(
             "gradcam.agreement",
@@ -325,9 +320,8 @@ def build_lesson_tab(
         settings = replace(settings_of(*controls), layer=lesson.FINAL)  # occlusion works on the last map's grid
         photo, encoded, view = view_for(key, settings)
         mask = readouts.smallest_region(view.weights_grid, float(cover))
-        inputs = network_input(photo)
         class_map = explainer.head("class")
-        result = lesson.occlusion(class_map, inputs, mask, photo.size)
+        result = session.pipeline.occlusion(photo, mask)
         after = result.encoded.logits.float().softmax(dim=-1)[0].cpu().numpy()
         before = encoded.logits.float().softmax(dim=-1)[0].cpu().numpy()
         new_map = lesson.pooling_lesson(class_map, 0, result.encoded, None, view.class_index).weights
@@ -369,8 +363,7 @@ def build_lesson_tab(
         controls += (layer, language)
         settings = replace(settings_of(*controls), layer=lesson.FINAL)  # deletion works on the last map's grid
         photo, encoded, view = view_for(key, settings)
-        inputs = network_input(photo)
-        curve = lesson.deletion_curve(head_of(settings)[0], inputs, view.weights_grid, view.class_index)
+        curve = session.pipeline.deletion_curve(photo, view.weights_grid, view.class_index)
         lang, label = settings.language, class_names(settings.language)[view.class_index]
         return line_plot(
             curve.fractions,
