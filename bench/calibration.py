@@ -214,6 +214,13 @@ def _ci(value: float, interval: tuple[float, float], digits: int = 3) -> str:
     return f"{value:.{digits}f} [{interval[0]:.{digits}f}, {interval[1]:.{digits}f}]"
 
 
+SPLIT_TABLE_HEADER = (
+    "| input | top-1 | ECE raw | ECE calibrated | mean confidence raw | mean confidence calibrated "
+    "| NLL raw | NLL calibrated |",
+    "|---|---|---|---|---|---|---|---|",
+)
+
+
 def write_doc(r: dict) -> str:
     chosen, settings = r["chosen"], r["settings"]
     lines = [
@@ -272,9 +279,7 @@ def write_doc(r: dict) -> str:
         "",
         f"## Held-out split ({r['counts']['held_out']} photos, used for nothing but this report)",
         "",
-        "| input | top-1 | ECE raw | ECE calibrated | mean confidence raw | mean confidence calibrated "
-        "| NLL raw | NLL calibrated |",
-        "|---|---|---|---|---|---|---|---|",
+        *SPLIT_TABLE_HEADER,
     ]
     for s in settings:
         row, ci = r["held"][s], r["held_ci"][s]
@@ -290,9 +295,7 @@ def write_doc(r: dict) -> str:
             "",
             f"## {title} ({r['counts'][role]} photos)",
             "",
-            "| input | top-1 | ECE raw | ECE calibrated | mean confidence raw | mean confidence calibrated "
-            "| NLL raw | NLL calibrated |",
-            "|---|---|---|---|---|---|---|---|",
+            *SPLIT_TABLE_HEADER,
         ]
         for s in settings:
             row = r[role][s]
