@@ -16,27 +16,26 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+
+from cnnattn.cli import find_images
+from cnnattn.image.loading import load_image
+from cnnattn.maps import upsample
+from cnnattn.training.data import find_labelled_images
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 
 
-def wnid_index(folder: Path) -> dict[str, int]:
-    """Class index = position of the wnid in the sorted list of the 1000 wnids (torchvision order)."""
-    wnids = sorted({p.name.split("_", 1)[0] for p in folder.glob("*.JPEG")})
-    return {wnid: i for i, wnid in enumerate(wnids)}
-
-
-def top1_from_jsonl(path: Path, index: dict[str, int]) -> tuple[int, int, float]:
-    """(correct, total, worst |sum-1| over all maps) from `python -m cnnattn explain` output."""
+def top1_from_jsonl(path: Path, folder: Path) -> tuple[int, int, float]:
+    """(correct, total, worst |sum-1| over all maps) from `python -m cnnattn explain` output on the
+    labelled photos of `folder` (classes as training reads them: `find_labelled_images`)."""
+    classes = {image.path.name: image.class_index for image in find_labelled_images(folder)}
     correct = total = 0
     worst = 0.0
     with open(path, encoding="utf-8") as lines:
         for line in lines:
             record = json.loads(line)
-            wnid = Path(record["image"]).name.split("_", 1)[0]
-            correct += record["predictions"][0]["index"] == index[wnid]
+            correct += record["predictions"][0]["index"] == classes[Path(record["image"]).name]
             total += 1
             for attention_map in record["maps"]:
                 worst = max(worst, abs(float(np.sum(attention_map["weights"])) - 1.0))
@@ -59,21 +58,19 @@ def box_mask(label_file: Path, size: tuple[int, int]) -> np.ndarray:
 
 def mass_inside(weights: np.ndarray, mask: np.ndarray) -> float:
     """Share of a weight grid's mass inside a pixel mask, the grid spread over the photo as rendered."""
-    from cnnattn.render import upsample
-
-    spread = np.clip(upsample(weights, (mask.shape[1], mask.shape[0])), 0, None)
+    spread = np.clip(upsample(weights, mask.shape[0], mask.shape[1]), 0, None)
     return float(spread[mask].sum() / spread.sum())
 
 
 def object_mass(explainer, coco: Path, limit: int | None = None) -> list[tuple[str, float, float]]:
     """Per COCO image: (name, class-map mass inside the boxes, boxes' area share = a uniform map's mass)."""
-    images = sorted((coco / "images" / "train2017").glob("*.jpg"))[:limit]
+    images = find_images([str(coco / "images" / "train2017")])[:limit]
     rows = []
     for path in images:
         label_file = coco / "object_detection" / "labels" / "train2017" / f"{path.stem}.txt"
         if not label_file.exists():
             continue
-        image = Image.open(path).convert("RGB")
+        image = load_image(path)
         mask = box_mask(label_file, image.size)
         if mask.all() or not mask.any():
             continue  # a uniform map and any map score the same
@@ -89,8 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from cnnattn import Explainer
+    from cnnattn.heads import ClassMap
 
-    correct, total, worst = top1_from_jsonl(args.jsonl, wnid_index(SHARED / "imagenet-samples"))
+    correct, total, worst = top1_from_jsonl(args.jsonl, SHARED / "imagenet-samples")
     rows = object_mass(Explainer.load(device="cpu"), SHARED / "coco128")
     inside = np.array([r[1] for r in rows])
     area = np.array([r[2] for r in rows])
@@ -116,7 +114,7 @@ photo are left out, since every map scores 1 there). A uniform map's mass equals
 
 | | mean | median |
 |---|---|---|
-| class map (T=4) mass inside boxes | {inside.mean():.3f} | {np.median(inside):.3f} |
+| class map (T={ClassMap.default_temperature:g}) mass inside boxes | {inside.mean():.3f} | {np.median(inside):.3f} |
 | uniform map (boxes' area share) | {area.mean():.3f} | {np.median(area):.3f} |
 
 The class map puts more mass inside the boxes than a uniform map on **{(inside > area).mean():.1%}** of the images

@@ -24,14 +24,14 @@ POLL_S = 0.05
 
 
 def _floor(explainer: Explainer, files: list[Path], workers: int) -> int:
-    """The bare backbone over the CLI's own dataset and loader settings."""
+    """The bare backbone over the CLI's own dataset and loader settings (as in `cnnattn.cli._records`)."""
     loader = DataLoader(
         PhotoDataset(files, explainer.preprocessing),
         batch_size=None,
         num_workers=workers,
         prefetch_factor=4 if workers else None,
     )
-    net, done = explainer.model.backbone.model, 0
+    net, done = explainer.backbone.model, 0
     with torch.inference_mode():
         for _, inputs, _, error in loader:
             if error is None:
@@ -76,7 +76,7 @@ def throughput(explainer: Explainer, files: list[Path], workers: int, rounds: in
     return rows
 
 
-def cli_memory(files: list[Path], checkpoint_dir: Path, device: str, workers: int, env: dict) -> dict:
+def cli_memory(files: list[Path], device: str, workers: int, env: dict) -> dict:
     """Run the real CLI on a folder of `len(files)` images; sample RSS of it and its workers."""
     scratch = Path(tempfile.mkdtemp(prefix="cnnattn-bench-cli-"))
     folder = scratch / "photos"
@@ -85,7 +85,7 @@ def cli_memory(files: list[Path], checkpoint_dir: Path, device: str, workers: in
         (folder / file.name).symlink_to(file.resolve())
     out = scratch / "r.jsonl"
     command = [sys.executable, "-m", "cnnattn", "explain", str(folder), "--out", str(out), "--device", device]
-    command += ["--checkpoints", str(checkpoint_dir), "--workers", str(workers)]
+    command += ["--workers", str(workers)]
     start = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     watched = psutil.Process(process.pid)
@@ -122,7 +122,6 @@ def cli_memory(files: list[Path], checkpoint_dir: Path, device: str, workers: in
 def run(
     explainer: Explainer,
     folder: Path,
-    checkpoint_dir: Path,
     device: str,
     counts: list[int],
     throughput_images: int,
@@ -137,5 +136,5 @@ def run(
     if env_threads:
         env["OMP_NUM_THREADS"] = str(env_threads)
     rows = throughput(explainer, files[:throughput_images], workers, rounds)
-    memory = [cli_memory(files[:count], checkpoint_dir, device, workers, env) for count in counts]
+    memory = [cli_memory(files[:count], device, workers, env) for count in counts]
     return {"throughput": rows, "memory": memory, "workers": workers}

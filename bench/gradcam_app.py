@@ -1,5 +1,6 @@
 """The baseline: a minimal Gradio app serving one Grad-CAM overlay, written the way plain apps are
-(gr.Interface, PIL in, PIL out). Same backbone, weights and preprocessing as cnnattn.
+(gr.Interface, PIL in, PIL out). Same backbone, weights and preprocessing as cnnattn, and the
+library's own Grad-CAM and overlay: only the app around them is plain.
 
     python bench/gradcam_app.py --port 7861
 """
@@ -16,46 +17,41 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
-from cnnattn.backbones import create_backbone  # noqa: E402
-from cnnattn.explain import resolve_device  # noqa: E402
-from cnnattn.image.preprocess import Preprocessing  # noqa: E402
+from cnnattn.analysis.gradcam import gradcam  # noqa: E402
+from cnnattn.explain import Explainer  # noqa: E402
+from cnnattn.render import overlay  # noqa: E402
 
 
 class GradCamOverlay:
-    """photo -> Grad-CAM of the top-1 class on the last conv block (bn2) -> overlay, in stages."""
+    """photo -> Grad-CAM of the top-1 class at the backbone's feature layer -> overlay, in stages."""
 
     def __init__(self, device: str = "cpu"):
-        from pytorch_grad_cam import GradCAM
-
-        backbone = create_backbone()
-        self.device = resolve_device(device)
-        self.net = backbone.model.to(self.device).requires_grad_(True)  # as a freshly loaded model
-        self.preprocessing = Preprocessing.from_config(backbone.data_config, backbone.stride)
-        self.cam = GradCAM(model=self.net, target_layers=[self.net.bn2])
+        explainer = Explainer.load(device=device)  # cnnattn's backbone and preprocessing; its heads go unused
+        self.backbone, self.preprocessing, self.device = explainer.backbone, explainer.preprocessing, explainer.device
 
     def prepare(self, image: Image.Image) -> torch.Tensor:
         return self.preprocessing(image.convert("RGB")).unsqueeze(0).to(self.device)
 
-    def grayscale_cam(self, inputs: torch.Tensor) -> np.ndarray:
-        return self.cam(input_tensor=inputs, targets=None)[0]  # (H, W) in [0, 1] at input size
+    @torch.inference_mode()
+    def top1(self, inputs: torch.Tensor) -> int:
+        return int(self.backbone.model(inputs).argmax())
+
+    def grayscale_cam(self, inputs: torch.Tensor, class_index: int) -> np.ndarray:
+        return gradcam(self.backbone, inputs, class_index)  # (H, W) in [0, 1] at input size
 
     def render(self, image: Image.Image, cam: np.ndarray) -> Image.Image:
-        from pytorch_grad_cam.utils.image import show_cam_on_image
-
-        rgb = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
-        resized = np.asarray(Image.fromarray(cam).resize(image.size, Image.Resampling.BILINEAR))
-        return Image.fromarray(show_cam_on_image(rgb, resized, use_rgb=True))
+        return overlay(image.convert("RGB"), cam)
 
     def __call__(self, image: Image.Image) -> Image.Image:
-        return self.render(image, self.grayscale_cam(self.prepare(image)))
+        inputs = self.prepare(image)
+        return self.render(image, self.grayscale_cam(inputs, self.top1(inputs)))
 
 
-def build_app(overlay: GradCamOverlay):
+def build_app(baseline: GradCamOverlay):
     import gradio as gr
 
-    return gr.Interface(
-        overlay, gr.Image(type="pil"), gr.Image(type="pil"), title="Grad-CAM", api_name="gradcam", flagging_mode="never"
-    )
+    photo, answer = gr.Image(type="pil"), gr.Image(type="pil")
+    return gr.Interface(baseline, photo, answer, title="Grad-CAM", api_name="gradcam", flagging_mode="never")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
-import socket
 import sys
 import tempfile
 import time
@@ -31,27 +31,29 @@ from pathlib import Path
 
 import torch
 
+from bench.server import free_port
+from bench.timing import Samples, interleaved, load_average, machine, synchronizer, versions
+from cnnattn.heads import MapForm
+from cnnattn.lesson.view import LessonSettings
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # `app` and `lesson_tab` are top-level modules beside bench/
-
-from bench.timing import Samples, interleaved, load_average, machine, synchronizer, versions  # noqa: E402
-
 DOC = ROOT / "docs" / "LESSON.md"
 BEGIN, END = "<!-- bench:lesson_rerender -->", "<!-- /bench:lesson_rerender -->"
-SETTINGS = dict(
-    head="class",
-    temperature=4.0,
-    query_x=0.5,
-    query_y=0.5,
-    colormap="inferno",
-    opacity=0.5,
-    shared_scale=False,
-    share=0.5,
-    top_k=5,
-    class_index=-1,
-    layer="final",
-    language="en",
-)
+
+
+def endpoint_arguments(settings: LessonSettings) -> dict:
+    """LessonSettings as keyword arguments of the /lesson endpoints, which take the query as x and y."""
+    values = dataclasses.asdict(settings)
+    values["query_x"], values["query_y"] = values.pop("query")
+    return values
+
+
+SETTINGS = endpoint_arguments(LessonSettings())
+
+
+def query_head(explainer) -> str:
+    """The first query-row head's id, e.g. "self/0": the head a click on a cell re-renders."""
+    return next(str(i) for head in explainer.heads if head.form is MapForm.QUERY_ROW for i in head.ids())
 
 
 @contextlib.contextmanager
@@ -68,12 +70,6 @@ def count_backbone_passes(backbone: torch.nn.Module):
         yield counter
     finally:
         handle.remove()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def unique_copies(photo: Path, folder: Path):
@@ -113,8 +109,8 @@ def through_server(explainer, photo: Path, repeats: int, warmup: int) -> dict:
 
         def click():
             x, y = next(cells)
-            query = dict(SETTINGS, head="self/0" if explainer.model.self_attention else "self/features")
-            client.predict(key, **dict(query, temperature=1.0, query_x=x, query_y=y), api_name="/lesson_render")
+            query = dict(SETTINGS, head=query_head(explainer), temperature=1.0, query_x=x, query_y=y)
+            client.predict(key, **query, api_name="/lesson_render")
 
         def floor():
             with contextlib.suppress(Exception):  # refused at once: gr.Error for an unknown photo key
@@ -127,7 +123,7 @@ def through_server(explainer, photo: Path, repeats: int, warmup: int) -> dict:
             "round-trip floor (request refused at once)": floor,
         }
         passes = {}
-        with count_backbone_passes(explainer.model.backbone) as counter:
+        with count_backbone_passes(explainer.backbone) as counter:
             for name, method in timed.items():  # one call each, counted on its own
                 before = counter["passes"]
                 method()
@@ -145,22 +141,21 @@ def through_server(explainer, photo: Path, repeats: int, warmup: int) -> dict:
 
 def in_process(explainer, photo: Path, repeats: int, warmup: int) -> dict[str, Samples]:
     from cnnattn.image.loading import load_image
-    from cnnattn.lesson.view import LessonSettings, lesson_view
+    from cnnattn.lesson.view import lesson_view
 
     image = load_image(photo.read_bytes())
     encoded = explainer.encode(image)
-    settings = LessonSettings()
-    self_head = "self/0" if explainer.model.self_attention else "self/features"
+    heads, settings = explainer.heads, LessonSettings()
+    clicked = LessonSettings(head=query_head(explainer), temperature=1.0, query=(0.2, 0.7))
+
+    def full():
+        fresh = load_image(photo.read_bytes())
+        return lesson_view(heads, fresh, explainer.encode(fresh), settings)
+
     timed = {
-        "full (decode, backbone, lesson view)": lambda: lesson_view(
-            explainer.model, load_image(photo.read_bytes()), explainer.encode(image), settings
-        ),
-        "slider move (lesson view, T = 2)": lambda: lesson_view(
-            explainer.model, image, encoded, LessonSettings(temperature=2.0)
-        ),
-        "query click (lesson view, new query)": lambda: lesson_view(
-            explainer.model, image, encoded, LessonSettings(head=self_head, temperature=1.0, query=(0.2, 0.7))
-        ),
+        "full (decode, backbone, lesson view)": full,
+        "slider move (lesson view, T = 2)": lambda: lesson_view(heads, image, encoded, LessonSettings(temperature=2.0)),
+        "query click (lesson view, new query)": lambda: lesson_view(heads, image, encoded, clicked),
     }
     # In a worker thread, as the server runs handlers: here torch's main thread was up to 10x slower
     # under load (its 2-thread OpenMP team spins against other processes), which would skew the ratio.

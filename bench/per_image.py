@@ -1,5 +1,5 @@
 """Per image, same backbone, input and device: the bare forward (the floor) vs cnnattn with every
-head vs gradient- and activation-based maps from grad-cam and TorchCAM."""
+head vs the library's Grad-CAM and TorchCAM's gradient- and activation-based maps."""
 
 from __future__ import annotations
 
@@ -9,52 +9,47 @@ import torch
 from torch import nn
 
 from bench.timing import Samples, interleaved, synchronizer
-from cnnattn.explain import Encoded, Explainer
+from cnnattn.analysis.gradcam import gradcam
+from cnnattn.explain import Explainer
 
 FLOOR = "backbone forward (floor)"
 CNNATTN = "cnnattn, all heads"
-GRADCAM = "Grad-CAM (grad-cam)"
-GRADCAM_LEAN = "Grad-CAM (grad-cam), grads from bn2 only"
+GRADCAM = "Grad-CAM (cnnattn.analysis.gradcam)"
+NETWORK_COPY = "deep copy of the network (part of Grad-CAM)"
 TORCHCAM_GRADCAM = "TorchCAM GradCAM"
 TORCHCAM_CAM = "TorchCAM CAM"
 
 
-def _copy(net: nn.Module, trainable: tuple[str, ...] | None) -> nn.Module:
-    """A private copy with the same weights; hooks from one tool never slow another.
+def _copy(net: nn.Module) -> nn.Module:
+    """A private copy with the same weights, every parameter requiring grad as a freshly loaded
+    model does (how the tools are used); its hooks never slow another method."""
+    return copy.deepcopy(net).eval().requires_grad_(True)
 
-    trainable=None: every parameter requires grad, as a freshly loaded model does (how the tools
-    are used). Otherwise only the named submodules do, the least autograd Grad-CAM needs.
-    """
-    clone = copy.deepcopy(net).eval()
-    clone.requires_grad_(trainable is None)
-    for name in trainable or ():
-        clone.get_submodule(name).requires_grad_(True)
-    return clone
+
+def _name_of(net: nn.Module, module: nn.Module) -> str:
+    return next(name for name, candidate in net.named_modules() if candidate is module)
 
 
 def methods(explainer: Explainer, inputs: torch.Tensor) -> tuple[dict, list]:
     """Callables, one map (or logits for the floor) per call, and the hooks to release afterwards."""
-    from pytorch_grad_cam import GradCAM
     from torchcam import methods as torchcam
 
-    net = explainer.model.backbone.model
-    B, _, H, W = inputs.shape
+    backbone = explainer.backbone
+    net = backbone.model
+    _, _, height, width = inputs.shape
+    with torch.inference_mode():
+        class_index = int(net(inputs).argmax())  # the class the library's Grad-CAM explains: the top-1
 
     def floor():
         with torch.inference_mode():
             return net(inputs)
 
     def cnnattn():
-        with torch.inference_mode():
-            features, logits = explainer.model(inputs)
-        return explainer.explain_encoded(Encoded(features, logits, (W, H)))
+        return explainer.explain_encoded(explainer.encode_inputs(inputs[0], (width, height)))
 
-    full, lean = _copy(net, None), _copy(net, ("bn2", "classifier"))
-    gradcam = GradCAM(model=full, target_layers=[full.bn2])
-    gradcam_lean = GradCAM(model=lean, target_layers=[lean.bn2])
-    tc_grad_net, tc_cam_net = _copy(net, None), _copy(net, None)
-    tc_gradcam = torchcam.GradCAM(tc_grad_net, target_layer="bn2")
-    tc_cam = torchcam.CAM(tc_cam_net, target_layer="bn2", fc_layer="classifier")
+    tc_grad_net, tc_cam_net = _copy(net), _copy(net)
+    tc_gradcam = torchcam.GradCAM(tc_grad_net, target_layer=backbone.feature_layer)
+    tc_cam = torchcam.CAM(tc_cam_net, target_layer=backbone.feature_layer, fc_layer=_name_of(net, backbone.classifier))
 
     def torchcam_gradcam():
         scores = tc_grad_net(inputs)
@@ -68,14 +63,12 @@ def methods(explainer: Explainer, inputs: torch.Tensor) -> tuple[dict, list]:
     timed = {
         FLOOR: floor,
         CNNATTN: cnnattn,
-        GRADCAM: lambda: gradcam(input_tensor=inputs, targets=None),
-        GRADCAM_LEAN: lambda: gradcam_lean(input_tensor=inputs, targets=None),
+        GRADCAM: lambda: gradcam(backbone, inputs, class_index),
+        NETWORK_COPY: lambda: copy.deepcopy(net),
         TORCHCAM_GRADCAM: torchcam_gradcam,
         TORCHCAM_CAM: torchcam_cam,
     }
-    releases = [gradcam.activations_and_grads.release, gradcam_lean.activations_and_grads.release]
-    releases += [tc_gradcam.remove_hooks, tc_cam.remove_hooks]
-    return timed, releases
+    return timed, [tc_gradcam.remove_hooks, tc_cam.remove_hooks]
 
 
 def run(explainer: Explainer, sizes: list[int], repeats: int, warmup: int) -> list[dict]:

@@ -35,6 +35,23 @@ def _per_image_lookup(rows: list[dict]) -> dict:
     return {(r["size"], r["method"]): r for r in rows}
 
 
+def _maps(results: dict) -> str:
+    """The maps one explanation holds, from this run's heads: '10 maps (class, simple/0-3, ...)'."""
+    ids = results["backbone"]["maps"]
+    kinds: dict[str, list[str]] = {}
+    for head_id in ids:
+        kind, _, number = head_id.partition("/")
+        kinds.setdefault(kind, []).append(number)
+    names = [kind if numbers == [""] else f"{kind}/{numbers[0]}-{numbers[-1]}" for kind, numbers in kinds.items()]
+    return f"{len(ids)} maps ({', '.join(names)})"
+
+
+def _save(fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def headline(results: dict) -> list[str]:
     lines = []
     if "per_image" in results:
@@ -43,9 +60,8 @@ def headline(results: dict) -> list[str]:
             heads = rows[(size, per_image.CNNATTN)]["x_floor"]
             gradcam = rows[(size, per_image.GRADCAM)]["x_cnnattn"]
             lines.append(
-                f"At {size} px, every attention map (class map, 4 SimpleAttention, 4 SelfAttention heads) costs "
-                f"**{heads:.2f}x** the bare backbone forward; Grad-CAM from `grad-cam` takes **{gradcam:.1f}x** "
-                "as long as cnnattn."
+                f"At {size} px, all {_maps(results)} cost **{heads:.2f}x** the bare backbone forward; "
+                f"one Grad-CAM map takes **{gradcam:.1f}x** as long as cnnattn."
             )
     if "rerender" in results:
         share = max(r["of_full"] for r in results["rerender"]["maps"]["rows"] if r["what"] != "full request")
@@ -89,9 +105,7 @@ def _plot_per_image(rows: list[dict], sizes: list[int], path: Path) -> None:
     ax.set_ylabel("ms per image (median, IQR)")
     ax.set_title("Per image, same backbone and input")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _plot_stages(stages: list[dict], path: Path) -> None:
@@ -100,9 +114,7 @@ def _plot_stages(stages: list[dict], path: Path) -> None:
     ax.barh(names, [s["median_ms"] for s in stages][::-1], color="tab:orange")
     ax.set_xlabel("ms (median)")
     ax.set_title("One request's stages (cnnattn, in process)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _plot_memory(memory: list[dict], path: Path) -> None:
@@ -116,9 +128,7 @@ def _plot_memory(memory: list[dict], path: Path) -> None:
     ax.set_ylabel("RSS (MB)")
     ax.set_title("python -m cnnattn explain: memory while streaming")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def _plot_server(rows: list[dict], path: Path) -> None:
@@ -136,9 +146,7 @@ def _plot_server(rows: list[dict], path: Path) -> None:
     ax.set_ylabel("latency (s); black tick = P95")
     ax.set_title("gradio_client against each app on 127.0.0.1")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path)
 
 
 def write(results: dict, out: Path) -> None:
@@ -172,12 +180,9 @@ def write(results: dict, out: Path) -> None:
         + (f" ({facts['gpu']})" if "gpu" in facts else "")
         + f"; torch intra-op threads: {facts['torch_threads']}.",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()) + ".",
-        f"- Heads: {'; '.join(f'{k}: {v}' for k, v in results['heads'].items())}."
-        + (
-            ""
-            if all(v.startswith("trained") for v in results["heads"].values())
-            else " Timing needs the heads' work, not their skill: untrained heads of the trained shapes time alike."
-        ),
+        f"- Backbone: {results['backbone']['name']} ({results['backbone']['num_features']} features at stride "
+        f"{results['backbone']['stride']}, feature layer `{results['backbone']['feature_layer']}`). "
+        f"Heads: {'; '.join(f'{k}: {v}' for k, v in results['heads'].items())}.",
         f"- Repeats: {config['repeats']} timed after {config['warmup']} warm-up calls per method; "
         "methods alternate within each round so background load hits them alike.",
         f"- Background load (1-minute load average) at start / end: {results['load'][0][0]:.1f} / "
@@ -201,16 +206,18 @@ def _per_image_section(results: dict, figures: Path, rel: Path) -> list[str]:
         + [f"{r['x_floor']:.2f}x", f"{r['x_cnnattn']:.2f}x"]
         for r in rows
     ]
+    layer = f"`{results['backbone']['feature_layer']}`"
     parts = [
         "## Per image: the bare forward, cnnattn and the CAM tools",
         "",
-        "Same backbone (embedded EfficientNet-Lite0), same random input, same device, batch 1. "
-        "`cnnattn, all heads` is the backbone forward plus `Explainer.explain_encoded`: the class map, "
-        "4 SimpleAttention maps, 4 SelfAttention rows, top-5 of the backbone and of each head, copied to "
-        "host once. Grad-CAM is `pytorch_grad_cam.GradCAM` on the last conv block (`bn2`) with a freshly "
-        "loaded model (every parameter requires grad, as the tools are used); the `grads from bn2 only` row "
-        "freezes everything below `bn2`, the least autograd Grad-CAM needs. TorchCAM's `GradCAM` takes "
-        "gradients with `torch.autograd.grad` w.r.t. the hooked activation only; `CAM` runs under `no_grad`.",
+        f"Same backbone ({results['backbone']['name']}), same random input, same device, batch 1. "
+        "`cnnattn, all heads` is `Explainer.encode_inputs` (the backbone forward, keeping earlier stages) plus "
+        f"`Explainer.explain_encoded`: {_maps(results)} at one query, top-5 of the backbone and of each "
+        "head, copied to host once. Grad-CAM is the library's `cnnattn.analysis.gradcam` (what the lesson and "
+        f"the evaluation call): `pytorch_grad_cam.GradCAM` at the feature layer {layer} on a deep copy of the "
+        "network with every parameter requiring grad, made per call so the shared backbone never carries hooks; "
+        "the `deep copy` row times that copy alone. TorchCAM's `GradCAM` (on a copy made once) takes gradients "
+        "with `torch.autograd.grad` w.r.t. the hooked activation only; `CAM` runs under `no_grad`.",
         "",
         _table(["input", "method", "median ms", "IQR ms", "x floor", "x cnnattn"], table),
         "",
@@ -246,10 +253,12 @@ def _rerender_section(results: dict, figures: Path, rel: Path) -> list[str]:
     return [
         "## Re-rendering from cached features",
         "",
-        f"Photo `{data['photo']}` ({data['stages'][0]['detail']}). A full request decodes, preprocesses and "
-        "runs the backbone, then explains and renders; a re-render (the app's encoding cache hit) only "
-        "explains and renders. `maps` stops at the overlays (the target's definition); `app answer` also "
-        "writes what the app returns (overlay PNGs, weights.json, weights.npy).",
+        f"Photo `{data['photo']}` ({data['stages'][0]['detail']}). A request takes the Explore handler's "
+        "steps with the app's own `Session`: a full request (a fresh session) reads, hashes, decodes, "
+        "preprocesses and runs the backbone, then explains and renders; a re-render (the session's encodings "
+        "cache hit) reads and hashes, then only explains and renders. `maps` stops at the overlays (the "
+        "target's definition); `app answer` also writes what the app returns (overlay PNGs, weights.json, "
+        "weights.npy).",
         "",
         _table(["request", "maps: median ms", "share of full", "app answer: median ms", "share of full"], table),
         "",
@@ -438,40 +447,39 @@ def findings(results: dict) -> list[str]:
         sizes = results["config"]["sizes"]
         heads = {size: lookup[(size, per_image.CNNATTN)]["x_floor"] for size in sizes}
         torchcam = {size: lookup[(size, per_image.TORCHCAM_GRADCAM)]["x_cnnattn"] for size in sizes}
-        lean = {size: lookup[(size, per_image.GRADCAM_LEAN)]["x_cnnattn"] for size in sizes}
+        copies = {size: lookup[(size, per_image.NETWORK_COPY)]["x_cnnattn"] for size in sizes}
         over = [f"{size} px ({heads[size]:.2f}x)" for size in sizes if heads[size] > TARGET_HEADS]
         lines.append(
             "- **All heads vs the bare forward.** "
             + (f"Over the {TARGET_HEADS:.2f}x target at {', '.join(over)}. " if over else "Within target. ")
-            + "What cnnattn adds is `explain_encoded`, and most of that is SelfAttention's four 1x1 "
-            "projections (Q, K, V, output; 1280x256 each): 65 M multiply-adds at 224 px, 17% of the backbone's "
-            "385 M, and the same share at 448 px (torch's FlopCounterMode); dense 1x1 matmuls run faster per "
-            "multiply-add than the backbone's depthwise convs, so the time share is smaller. The class map and "
-            "SimpleAttention are nearly free. Only Q "
-            "and K are needed for the maps; V and the output projection serve the head's own prediction "
-            "(`head_predictions`), so skipping them when no one reads that prediction would halve the cost."
+            + "What cnnattn adds is `explain_encoded`, and most of that is the trained SelfAttention head's four "
+            "1x1 projections (Q, K, V, output) over every position. The class map, SimpleAttention and the "
+            "feature self-attention are nearly free. Only Q and K are needed for the maps; V and the output "
+            "projection serve the head's own prediction (`head_predictions`), so skipping them when no one "
+            "reads that prediction would cut the cost."
         )
         lines.append(
-            "- **Grad-CAM.** `grad-cam` used as documented (model loaded with gradients on) backpropagates into "
-            "every parameter, hence its "
+            "- **Grad-CAM.** The library's Grad-CAM takes "
             + ", ".join(f"{lookup[(size, per_image.GRADCAM)]['x_cnnattn']:.1f}x" for size in sizes)
-            + ". Gradient CAMs that stop at the target layer are much cheaper: TorchCAM's GradCAM "
+            + " cnnattn's time, of which the per-call deep copy of the network is "
+            + ", ".join(f"{copies[size]:.1f}x" for size in sizes)
+            + "; it backpropagates into every parameter of that copy. A gradient CAM that stops at the hooked "
+            "layer on a network copied once is much cheaper: TorchCAM's GradCAM "
             + ", ".join(f"{torchcam[size]:.2f}x" for size in sizes)
-            + " and `grad-cam` with everything below `bn2` frozen "
-            + ", ".join(f"{lean[size]:.2f}x" for size in sizes)
-            + " of cnnattn's time, for one map where cnnattn gives nine."
+            + f" of cnnattn's time, for one map where cnnattn gives {len(results['backbone']['maps'])}."
         )
     if "rerender" in results:
         stages = {st["stage"]: st["median_ms"] for st in results["rerender"]["stages"]}
         encoders = {e["format"].split(",")[0].split(" ")[0]: e for e in results["rerender"].get("encoders", [])}
         text = (
-            "- **Re-rendering.** Not within 10%: the cache removes decode and the backbone, but rendering nine "
-            f"overlays at the photo's resolution ({_ms(stages['render'])} ms) costs about "
+            "- **Re-rendering.** Not within 10%: the cache removes decode and the backbone, but rendering "
+            f"{len(results['backbone']['maps'])} overlays at the photo's resolution ({_ms(stages['render'])} ms) "
+            "costs about "
             f"{stages['render'] / stages['model']:.0%} of the model ({_ms(stages['model'])} ms) by itself. "
             "Overlays were made 2x faster in this work (in-place blend, `np.take` colour lookup; pixels "
             "bit-identical). Reaching 10% needs less pixel work: re-render only the maps a change affects "
-            "(a class change alters 1 of 9 maps, a query click 4) or send grid-resolution maps for the browser "
-            "to upscale."
+            "(a class change alters the class-conditional maps, a query click the query-row ones) or send "
+            "grid-resolution maps for the browser to upscale."
         )
         if "PNG" in encoders and "JPEG" in encoders:
             png, jpeg = encoders["PNG"], encoders["JPEG"]
@@ -488,13 +496,14 @@ def findings(results: dict) -> list[str]:
         ours, theirs = rows.get(("cnnattn", "1 client, same photo")), rows.get(("Grad-CAM app", "1 client, same photo"))
         bare = rows.get(("cnnattn", "1 client, same photo, files not fetched"))
         if ours and theirs and bare:
+            maps = len(results["backbone"]["maps"])
             lines.append(
                 "- **Server.** Zero failures at every load is the target and "
                 + ("holds. " if all(r["failed"] == 0 for k, r in rows.items() if k[0] == "cnnattn") else "fails. ")
                 + f"Per request cnnattn is slower than the one-map Grad-CAM app (P50 {_ms(ours['p50_ms'])} vs "
-                f"{_ms(theirs['p50_ms'])} ms) because it answers with nine overlays, each sent twice (gallery and "
+                f"{_ms(theirs['p50_ms'])} ms) because it answers with {maps} overlays, each sent twice (gallery and "
                 f"downloads), plus JSON and .npy: without fetching those files its P50 is {_ms(bare['p50_ms'])} ms. "
-                "Encoding PNGs in the handler and gradio hashing, copying and serving twenty files are the cost, "
-                "not the model."
+                f"Encoding PNGs in the handler and gradio hashing, copying and serving {2 * maps + 2} files are the "
+                "cost, not the model."
             )
     return ["## What the numbers say", "", *lines, ""] if lines else []

@@ -1,28 +1,55 @@
 """Re-rendering from cached features vs a full request on the same photo, and where a request's
-time goes. Mirrors the app's handler with the same library calls (app.py is wiring only)."""
+time goes. A request takes the Explore tab handler's steps with the app's own pieces: its
+`Session` (read, hash, encodings cache), `head_temperatures`, then explain, render and write."""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-import torch
-
 from bench.timing import interleaved, synchronizer
-from cnnattn.cache import content_key
 from cnnattn.explain import Explainer
+from cnnattn.heads import ClassMap
 from cnnattn.image.loading import load_image
+from cnnattn.maps import CENTRE
+from cnnattn.render import DEFAULT_COLORMAP
 from cnnattn.render.outputs import RenderOptions, render_overlays, write_outputs
+from cnnattn.webapp.app import Session, head_temperatures
 
-DEFAULT_OPTIONS = dict(queries=[(0.5, 0.5)], class_index=None, temperature=1.0)
+# The Explore tab's controls at their defaults (opacity 0.5, own colour scale per map).
+DEFAULT_REQUEST = dict(
+    class_index=None,
+    query=CENTRE,
+    temperature=1.0,
+    class_temperature=ClassMap.default_temperature,
+    colormap=DEFAULT_COLORMAP,
+)
 # What a user changes after the first request; each re-renders from the cached encoding.
 CHANGES = {
-    "temperature 2.0": (dict(DEFAULT_OPTIONS, temperature=2.0), "inferno"),
-    "class 291 (lion)": (dict(DEFAULT_OPTIONS, class_index=291), "inferno"),
-    "query click (0.2, 0.7)": (dict(DEFAULT_OPTIONS, queries=[(0.2, 0.7)]), "inferno"),
-    "colormap viridis": (DEFAULT_OPTIONS, "viridis"),
+    "temperature 2.0": dict(DEFAULT_REQUEST, temperature=2.0),
+    "class 291 (lion)": dict(DEFAULT_REQUEST, class_index=291),
+    "query click (0.2, 0.7)": dict(DEFAULT_REQUEST, query=(0.2, 0.7)),
+    "colormap viridis": dict(DEFAULT_REQUEST, colormap="viridis"),
 }
 STAGES = ("read + hash", "decode", "preprocess", "model", "explain", "render", "write files")
+
+
+def explain(explainer: Explainer, encoded, request: dict):
+    return explainer.explain_encoded(
+        encoded,
+        queries=[request["query"]],
+        class_index=request["class_index"],
+        temperatures=head_temperatures(explainer, request["temperature"], request["class_temperature"]),
+    )
+
+
+def respond(session: Session, photo: Path, request: dict, files: bool):
+    """The Explore handler's work for one request: overlays, and with `files` what it writes.
+    A fresh `session` misses the encodings cache (decode and backbone), a warm one hits it."""
+    image, encoded = session.encode(str(photo))
+    explanation = explain(session.explainer, encoded, request)
+    overlays = render_overlays(image, explanation, RenderOptions(request["colormap"], 0.5, False))
+    return write_outputs(session.output_dir, overlays, explanation, photo.name) if files else overlays
 
 
 def run(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> dict:
@@ -30,29 +57,20 @@ def run(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> dict:
     (explain + render, what the target is about) and as the app answers (plus writing files)."""
     sync = synchronizer(explainer.device)
     output_dir = Path(tempfile.mkdtemp(prefix="cnnattn-bench-"))
-    cached_image = load_image(photo.read_bytes())
-    cached = explainer.encode(cached_image)
-
-    def respond(options: dict, colormap: str, from_cache: bool, files: bool):
-        data = photo.read_bytes()
-        content_key(data)  # the app's cache key; a hit skips decode and the backbone
-        image = cached_image if from_cache else load_image(data)
-        encoded = cached if from_cache else explainer.encode(image)
-        explanation = explainer.explain_encoded(encoded, **options)
-        overlays = render_overlays(image, explanation, RenderOptions(colormap, 0.5, False))
-        return write_outputs(output_dir, overlays, explanation, photo.name) if files else overlays
+    warm = Session(explainer, output_dir)
+    warm.encode(str(photo))
 
     results = {}
     for files, key in ((False, "maps"), (True, "files")):
-        timed = {"full request": lambda f=files: respond(DEFAULT_OPTIONS, "inferno", False, f)}
-        for name, (options, colormap) in CHANGES.items():
-            timed[f"re-render: {name}"] = lambda o=options, c=colormap, f=files: respond(o, c, True, f)
+        timed = {"full request": lambda f=files: respond(Session(explainer, output_dir), photo, DEFAULT_REQUEST, f)}
+        for name, request in CHANGES.items():
+            timed[f"re-render: {name}"] = lambda r=request, f=files: respond(warm, photo, r, f)
         samples = interleaved(timed, repeats, warmup, sync)
         full = samples["full request"].median_ms
         rows = [{"what": n, "median_ms": s.median_ms, "of_full": s.median_ms / full} for n, s in samples.items()]
         results[key] = {"rows": rows}
     results["stages"] = stages(explainer, photo, output_dir, repeats, warmup)
-    results["baseline_stages"] = baseline_stages(photo, explainer.device, repeats, warmup)
+    results["baseline_stages"] = baseline_stages(photo, str(explainer.device), repeats, warmup)
     results["encoders"] = encoders(explainer, photo, repeats, warmup)
     results["photo"] = photo.name
     return results
@@ -63,22 +81,21 @@ def stages(explainer: Explainer, photo: Path, output_dir: Path, repeats: int, wa
     sync = synchronizer(explainer.device)
     data = photo.read_bytes()
     image = load_image(data)
-    inputs = explainer.preprocessing(image).unsqueeze(0).to(explainer.device)
-    encoded = explainer.encode(image)
-    explanation = explainer.explain_encoded(encoded, **DEFAULT_OPTIONS)
-    overlays = render_overlays(image, explanation, RenderOptions("inferno", 0.5, False))
+    inputs = explainer.preprocessing(image)
+    encoded = explainer.encode_inputs(inputs, image.size)
+    explanation = explain(explainer, encoded, DEFAULT_REQUEST)
+    options = RenderOptions(DEFAULT_REQUEST["colormap"], 0.5, False)
+    overlays = render_overlays(image, explanation, options)
 
-    def model():
-        with torch.inference_mode():
-            return explainer.model(inputs)
-
+    warm = Session(explainer, output_dir)
+    warm.encode(str(photo))
     timed = {
-        "read + hash": lambda: content_key(photo.read_bytes()),
+        "read + hash": lambda: warm.encode(str(photo)),  # the app's cache hit: read, hash, look up
         "decode": lambda: load_image(data),
-        "preprocess": lambda: explainer.preprocessing(image).unsqueeze(0).to(explainer.device),
-        "model": model,
-        "explain": lambda: explainer.explain_encoded(encoded, **DEFAULT_OPTIONS),
-        "render": lambda: render_overlays(image, explanation, RenderOptions("inferno", 0.5, False)),
+        "preprocess": lambda: explainer.preprocessing(image),
+        "model": lambda: explainer.encode_inputs(inputs, image.size),
+        "explain": lambda: explain(explainer, encoded, DEFAULT_REQUEST),
+        "render": lambda: render_overlays(image, explanation, options),
         "write files": lambda: write_outputs(output_dir, overlays, explanation, photo.name),
     }
     samples = interleaved(timed, repeats, warmup, sync)
@@ -86,28 +103,30 @@ def stages(explainer: Explainer, photo: Path, output_dir: Path, repeats: int, wa
     return [{"stage": name, "median_ms": samples[name].median_ms, "detail": size} for name in STAGES]
 
 
-def baseline_stages(photo: Path, device: torch.device, repeats: int, warmup: int) -> list[dict]:
-    """The Grad-CAM app's stages with its own functions: gradio's PIL decode, the CAM, the
-    overlay, and the WebP encode gradio applies to a returned PIL image."""
+def baseline_stages(photo: Path, device: str, repeats: int, warmup: int) -> list[dict]:
+    """The Grad-CAM app's stages with its own functions: gradio's PIL decode, the top-1 class, the
+    CAM, the overlay, and the WebP encode gradio applies to a returned PIL image."""
     import io
 
     from PIL import Image, ImageOps
 
     from bench.gradcam_app import GradCamOverlay
 
-    baseline = GradCamOverlay(str(device))
+    baseline = GradCamOverlay(device)
     image = ImageOps.exif_transpose(Image.open(photo)).convert("RGB")
     inputs = baseline.prepare(image)
-    cam = baseline.grayscale_cam(inputs)
+    class_index = baseline.top1(inputs)
+    cam = baseline.grayscale_cam(inputs, class_index)
     overlay = baseline.render(image, cam)
     timed = {
         "decode": lambda: ImageOps.exif_transpose(Image.open(photo)).convert("RGB"),
         "preprocess": lambda: baseline.prepare(image),
-        "model (Grad-CAM)": lambda: baseline.grayscale_cam(inputs),
+        "top-1 class (forward)": lambda: baseline.top1(inputs),
+        "model (Grad-CAM)": lambda: baseline.grayscale_cam(inputs, class_index),
         "render": lambda: baseline.render(image, cam),
         "encode (WebP, as gradio)": lambda: overlay.save(io.BytesIO(), format="WEBP"),
     }
-    samples = interleaved(timed, repeats, warmup, synchronizer(device))
+    samples = interleaved(timed, repeats, warmup, synchronizer(baseline.device))
     return [{"stage": name, "median_ms": s.median_ms} for name, s in samples.items()]
 
 
@@ -118,8 +137,8 @@ def encoders(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> li
     from cnnattn.render.outputs import png_bytes
 
     image = load_image(photo.read_bytes())
-    explanation = explainer.explain_encoded(explainer.encode(image), **DEFAULT_OPTIONS)
-    overlays = render_overlays(image, explanation, RenderOptions("inferno", 0.5, False))
+    explanation = explain(explainer, explainer.encode(image), DEFAULT_REQUEST)
+    overlays = render_overlays(image, explanation, RenderOptions(DEFAULT_REQUEST["colormap"], 0.5, False))
 
     def encode(save) -> list[bytes]:
         return [save(overlay) for overlay in overlays]

@@ -6,7 +6,6 @@ import argparse
 import datetime
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -86,17 +85,15 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
     started = time.perf_counter()
     device = resolve_device(args.device)
-    scratch = Path(tempfile.mkdtemp(prefix="cnnattn-bench-"))
-    checkpoint_dir, heads = subjects.head_checkpoints(scratch / "checkpoints")
-    trained = all(origin.startswith("trained") for origin in heads.values())
-    explainer = subjects.load_explainer(str(device), checkpoint_dir)
+    explainer = subjects.load_explainer(str(device))
     photo = subjects.example_photo()
     results: dict = {
         "command": " ".join(["python -m bench", *argv]),
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         "machine": timing.machine(device),
         "versions": timing.versions(),
-        "heads": heads,
+        "heads": subjects.head_origins(explainer),
+        "backbone": subjects.backbone_facts(explainer),
         "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "load": [timing.load_average()],
     }
@@ -121,14 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         section(
             "batch",
             lambda: batch.run(
-                explainer, args.data, checkpoint_dir, str(device), args.batch_counts, args.throughput_images,
-                args.rounds, args.workers, env_threads,
+                explainer, args.data, str(device), args.batch_counts, args.throughput_images, args.rounds,
+                args.workers, env_threads,
             ),
         )  # fmt: skip
-    section(
-        "server",
-        lambda: server.run(photo, checkpoint_dir, trained, str(device), args.singles, args.bursts, env_threads),
-    )
+    section("server", lambda: server.run(photo, str(device), args.singles, args.bursts, env_threads))
     results["load"].append(timing.load_average())
     results["elapsed_s"] = time.perf_counter() - started
     results["targets"] = targets(results)

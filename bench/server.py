@@ -39,7 +39,7 @@ def free_port() -> int:
 
 
 def launch(name: str, command: list[str], port: int, api_name: str, env: dict) -> Served:
-    """Start a server process and wait until it answers on 127.0.0.1."""
+    """Start a server process (its output in a log file) and wait until it answers on 127.0.0.1."""
     log = open(Path(tempfile.gettempdir()) / f"bench-{name.replace(' ', '_')}-{port}.log", "w")  # noqa: SIM115
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -148,15 +148,7 @@ def distinct_photos(photo: Path, count: int, folder: Path) -> list[Path]:
     return paths
 
 
-def run(
-    photo: Path,
-    checkpoint_dir: Path,
-    trained_heads: bool,
-    device: str,
-    singles: int,
-    bursts: list[int],
-    env_threads: int | None,
-) -> dict:
+def run(photo: Path, device: str, singles: int, bursts: list[int], env_threads: int | None) -> dict:
     """Scenarios per app, alternating apps within each scenario; both servers up the whole time."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), GRADIO_ANALYTICS_ENABLED="False")
     if env_threads:
@@ -164,9 +156,7 @@ def run(
     scratch = Path(tempfile.mkdtemp(prefix="cnnattn-bench-server-"))
     downloads = scratch / "downloads"
     ports = free_port(), free_port()
-    cnnattn_cmd = [sys.executable, "app.py", "--port", str(ports[0]), "--device", device]
-    if not trained_heads:  # the same app with the benchmark's untrained heads
-        cnnattn_cmd[1:2] = ["bench/serve_app.py", "--checkpoints", str(checkpoint_dir)]
+    cnnattn_cmd = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(ports[0]), "--device", device]
     gradcam_cmd = [sys.executable, "bench/gradcam_app.py", "--port", str(ports[1]), "--device", device]
     served = [launch("cnnattn", cnnattn_cmd, ports[0], "explain", env)]
     try:

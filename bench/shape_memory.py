@@ -17,7 +17,7 @@ import torch
 
 from bench.run_all import SHARED_SAMPLES
 from cnnattn.cli import find_images
-from cnnattn.explain import Encoded, Explainer
+from cnnattn.explain import Explainer
 from cnnattn.image.loading import load_image
 
 FIXED_SHAPE = (256, 320)  # (H, W): a typical landscape input
@@ -26,16 +26,15 @@ FIXED_SHAPE = (256, 320)  # (H, W): a typical landscape input
 def trace(explainer: Explainer, files: list, fixed: bool) -> list[tuple[int, int, float]]:
     """(photos done, distinct input shapes so far, RSS MB) every 50 photos."""
     process, shapes, points = psutil.Process(), set(), []
-    with torch.inference_mode():
-        for done, path in enumerate(files, start=1):
-            inputs = explainer.preprocessing(load_image(path)).unsqueeze(0)  # (1, 3, H, W)
-            if fixed:
-                inputs = torch.nn.functional.interpolate(inputs, size=FIXED_SHAPE)
-            shapes.add(tuple(inputs.shape))
-            features, logits = explainer.model(inputs)
-            explainer.explain_encoded(Encoded(features, logits, (1, 1))).to_json(str(path))
-            if done % 50 == 0:
-                points.append((done, len(shapes), process.memory_info().rss / 2**20))
+    for done, path in enumerate(files, start=1):
+        image = load_image(path)
+        inputs = explainer.preprocessing(image)  # (3, H, W)
+        if fixed:
+            inputs = torch.nn.functional.interpolate(inputs[None], size=FIXED_SHAPE)[0]
+        shapes.add(tuple(inputs.shape))
+        explainer.explain_encoded(explainer.encode_inputs(inputs, image.size)).to_json(str(path))
+        if done % 50 == 0:
+            points.append((done, len(shapes), process.memory_info().rss / 2**20))
     return points
 
 

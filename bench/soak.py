@@ -14,8 +14,6 @@ import itertools
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,10 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
+
+from bench.server import Served, free_port, launch, stop  # noqa: E402
+
 COLORMAPS = ("inferno", "viridis", "magma")
 OPACITIES = (0.3, 0.5, 0.7)
 
@@ -65,42 +65,13 @@ def measure(server: psutil.Process, temp: Path, requests: int, start: float) -> 
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(temp: Path, port: int) -> subprocess.Popen:
+def start_server(temp: Path) -> Served:
+    """`python app.py` with its own temporary folders, so their growth is the app's alone."""
     env = {**os.environ, "GRADIO_TEMP_DIR": str(temp / "gradio"), "TMPDIR": str(temp / "tmp")}
     (temp / "tmp").mkdir(parents=True)
-    server = subprocess.Popen(
-        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"app.py exited: {server.stderr.read()[-2000:]}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/config", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(1)
-    server.kill()
-    raise SystemExit("app.py did not start within 300 s")
-
-
-def photos() -> list[str]:
-    sys.path.insert(0, str(ROOT))
-    from app import example_photos
-
-    return example_photos()
+    port = free_port()
+    command = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)]
+    return launch("cnnattn", command, port, "explain", env)
 
 
 def growth(samples: list[Sample], field: str) -> tuple[float, float]:
@@ -133,15 +104,20 @@ def main(argv: list[str] | None = None) -> int:
 
     from gradio_client import Client, handle_file
 
+    from cnnattn.webapp.app import example_photos
+
     temp = Path(tempfile.mkdtemp(prefix="cnnattn-soak-"))
-    port = free_port()
-    server = start_server(temp, port)
-    process = psutil.Process(server.pid)
     try:
-        url = f"http://127.0.0.1:{port}/"
+        server = start_server(temp)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    process = psutil.Process(server.process.pid)
+    try:
+        url = server.url
         downloads = str(temp / "downloads")  # the clients' own folder: /tmp/gradio is shared by every process
         clients = [Client(url, verbose=False, download_files=downloads) for _ in range(args.clients)]
-        combos = itertools.cycle(itertools.product(photos(), COLORMAPS, OPACITIES))
+        combos = itertools.cycle(itertools.product(example_photos(), COLORMAPS, OPACITIES))
         lock = threading.Lock()
         done, failures, samples = 0, [], []
         start = time.monotonic()
@@ -180,11 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             list(pool.map(worker, range(args.clients)))
         elapsed = time.monotonic() - start
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         shutil.rmtree(temp, ignore_errors=True)
 
     problems = verdict(samples)

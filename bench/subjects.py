@@ -1,48 +1,42 @@
-"""What is benchmarked: the explainer with every head, and its input photo."""
+"""What is benchmarked: the explainer with every registered head (as shipped), and its input photo."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import torch
-
-from cnnattn.backbones import DEFAULT_BACKBONE
 from cnnattn.explain import Explainer
-from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, HEAD_TYPES, CheckpointError, checkpoint_paths, load_head
-
-# The shapes `python -m cnnattn train` produces by default; used when no trained head exists.
-UNTRAINED_CONFIG = {"simple": {"num_heads": 4}, "self": {"num_heads": 4, "head_dim": 64}}
-IN_CHANNELS = 1280  # EfficientNet-Lite0's last feature map
+from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, checkpoint_paths
 
 
-def head_checkpoints(scratch: Path, backbone: str = DEFAULT_BACKBONE) -> tuple[Path, dict[str, str]]:
-    """A checkpoint folder holding every head kind: trained ones copied from checkpoints/,
-    untrained ones (seeded, trained shapes) for the rest. Timings need the work, not the skill."""
-    scratch.mkdir(parents=True, exist_ok=True)
-    origin = {}
-    for kind, config in UNTRAINED_CONFIG.items():
-        try:
-            load_head(DEFAULT_CHECKPOINT_DIR, backbone, kind, IN_CHANNELS)
-        except CheckpointError:
-            from cnnattn.heads.checkpoints import save_head
-
-            torch.manual_seed(0)
-            head = HEAD_TYPES[kind](IN_CHANNELS, **config)
-            save_head(scratch, backbone, kind, head, {"backbone": backbone, "head_config": config, "untrained": True})
-            origin[kind] = f"untrained {HEAD_TYPES[kind].__name__}({IN_CHANNELS}, {config}) (no checkpoint yet)"
-            continue
-        for path in checkpoint_paths(DEFAULT_CHECKPOINT_DIR, backbone, kind):
-            shutil.copy(path, scratch / path.name)
-        origin[kind] = f"trained checkpoint {checkpoint_paths(DEFAULT_CHECKPOINT_DIR, backbone, kind)[0].name}"
-    return scratch, origin
-
-
-def load_explainer(device: str, checkpoint_dir: Path) -> Explainer:
-    explainer = Explainer.load(device=device, checkpoint_dir=checkpoint_dir)
+def load_explainer(device: str) -> Explainer:
+    """The explainer the CLI and the app load by default; every head kind must load."""
+    explainer = Explainer.load(device=device)
     if explainer.notes:
         raise RuntimeError(f"Benchmark heads failed to load: {explainer.notes}")
     return explainer
+
+
+def head_origins(explainer: Explainer) -> dict[str, str]:
+    """Head kind -> where its weights come from, for the report."""
+    backbone = explainer.backbone.name
+    return {
+        head.kind: f"trained checkpoint {checkpoint_paths(DEFAULT_CHECKPOINT_DIR, backbone, head.kind)[0].name}"
+        if head.trained
+        else "built from the backbone (no training)"
+        for head in explainer.heads
+    }
+
+
+def backbone_facts(explainer: Explainer) -> dict:
+    """What the report says about the backbone, read from it (never written down here)."""
+    backbone = explainer.backbone
+    return {
+        "name": backbone.name,
+        "feature_layer": backbone.feature_layer,
+        "num_features": backbone.num_features,
+        "stride": backbone.stride,
+        "maps": [str(head_id) for head_id in explainer.head_ids()],  # one query: one map per head id
+    }
 
 
 def example_photo() -> Path:

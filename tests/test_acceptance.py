@@ -1,6 +1,7 @@
 """Issue 2's acceptance measures: the helpers are exact, and class maps land on COCO objects."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +28,27 @@ def test_mass_inside_uniform_equals_area_share():
     assert acceptance.mass_inside(uniform, mask) == pytest.approx(0.25, abs=1e-3)
 
 
-def test_wnid_index_is_torchvision_order():
-    index = acceptance.wnid_index(require_shared(IMAGENET_SAMPLES))
-    assert len(index) == 1000 and index["n01440764"] == 0 and index["n02130308"] == 293
+def test_top1_reads_classes_from_file_names_in_torchvision_order(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in ("n01440764_tench.JPEG", "n02130308_cheetah.JPEG"):  # classes 0 and 293
+        (photos / name).touch()
+    uniform = [[0.25, 0.25], [0.25, 0.25]]
+    records = [(photos / "n01440764_tench.JPEG", 0), (photos / "n02130308_cheetah.JPEG", 291)]
+    lines = [
+        json.dumps({"image": str(path), "predictions": [{"index": top1}], "maps": [{"weights": uniform}]})
+        for path, top1 in records
+    ]
+    (tmp_path / "r.jsonl").write_text("\n".join(lines) + "\n")
+    correct, total, worst = acceptance.top1_from_jsonl(tmp_path / "r.jsonl", photos)
+    assert (correct, total) == (1, 2) and worst == pytest.approx(0.0)
+
+
+def test_top1_of_the_shipped_samples_is_labelled_for_every_photo():
+    samples = require_shared(IMAGENET_SAMPLES)
+    classes = {p.path.name: p.class_index for p in acceptance.find_labelled_images(samples)}
+    assert len(set(classes.values())) == 1000
+    assert classes["n01440764_tench.JPEG"] == 0 and classes["n02130308_cheetah.JPEG"] == 293
 
 
 def test_class_maps_put_more_mass_on_objects_than_uniform(explainer):
