@@ -17,24 +17,11 @@ from torch.utils.data import DataLoader, Dataset
 from cnnattn.backbones import BACKBONES, DEFAULT_BACKBONE, FINAL, BackboneUnavailable
 from cnnattn.explain import Explainer
 from cnnattn.heads import HEAD_KINDS, registered_kinds
+from cnnattn.image.discovery import find_images
 from cnnattn.image.loading import ImageRejected, load_image
 from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import LANGUAGES
 from cnnattn.maps import CENTRE
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
-
-
-def find_images(paths: list[str]) -> list[Path]:
-    """Expand folders (recursively, sorted) into image files; files are taken as given."""
-    found: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-        else:
-            found.append(path)
-    return found
 
 
 class PhotoDataset(Dataset):
@@ -98,7 +85,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The CLI's parser; `command` names the subcommand about to run, whose options are then loaded."""
     parser = argparse.ArgumentParser(prog="cnnattn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    explain = commands.add_parser("explain", help="write predictions and attention maps as JSON lines")
+    explain = commands.add_parser(
+        "explain",
+        help="write predictions and attention maps as JSON lines",
+        description="Explain image files or folders: one JSON object per image with the calibrated top-5 and every "
+        "registered head's softmax weights. Unusable files are named and skipped (exit status 1).",
+    )
     explain.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders")
     explain.add_argument("--out", type=Path, help="output .jsonl file (default: standard output)")
     explain.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")

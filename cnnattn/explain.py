@@ -201,11 +201,14 @@ class Explainer:
             logits = head.logits(encoded.features, chosen[head.kind])
             if logits is not None:
                 head_predictions[head.kind] = self.predictions(logits, top_k, language)
-        # One device->host copy for all maps.
-        stacked = torch.stack([weights for _, weights in maps]).float().cpu().numpy()
+        # One device->host copy for all maps (grids differ in size when a head runs on another layer).
+        flat = torch.cat([weights.flatten() for _, weights in maps]).float().cpu().numpy()
+        grids = np.split(flat, np.cumsum([weights.numel() for _, weights in maps])[:-1])
         attention_maps = [
-            AttentionMap(head_id, grid, class_index if head_id.kind in _class_kinds(self) else None, query)
-            for ((head_id, query), _), grid in zip(maps, stacked, strict=True)
+            AttentionMap(
+                head_id, grid.reshape(weights.shape), class_index if head_id.kind in _class_kinds(self) else None, query
+            )
+            for ((head_id, query), weights), grid in zip(maps, grids, strict=True)
         ]
         return Explanation(encoded.size, predictions, attention_maps, head_predictions, self.calibration)
 
