@@ -231,16 +231,13 @@ class DeletionCurve:
 
     @property
     def attention_area(self) -> float:
-        """Area under the attention curve: lower means the first pixels removed mattered more."""
-        return trapezoid_area(self.attention)
+        """Area under the attention curve (the evaluation's deletion AUC): lower means the first
+        pixels removed mattered more."""
+        return trapezoid_auc(torch.as_tensor(self.attention))
 
     @property
     def random_area(self) -> float:
-        return trapezoid_area(self.random)
-
-
-def trapezoid_area(values: np.ndarray) -> float:
-    return trapezoid_auc(torch.as_tensor(values))
+        return trapezoid_auc(torch.as_tensor(self.random))
 
 
 @torch.inference_mode()
