@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnattn.cli import find_images
+from cnnattn.image.discovery import images_in
 from cnnattn.image.loading import load_image
 from cnnattn.maps import upsample
 from cnnattn.training.data import find_labelled_images
@@ -64,7 +64,7 @@ def mass_inside(weights: np.ndarray, mask: np.ndarray) -> float:
 
 def object_mass(explainer, coco: Path, limit: int | None = None) -> list[tuple[str, float, float]]:
     """Per COCO image: (name, class-map mass inside the boxes, boxes' area share = a uniform map's mass)."""
-    images = find_images([str(coco / "images" / "train2017")])[:limit]
+    images = images_in(coco / "images" / "train2017")[:limit]
     rows = []
     for path in images:
         label_file = coco / "object_detection" / "labels" / "train2017" / f"{path.stem}.txt"

@@ -16,8 +16,9 @@ import torch
 from torch.utils.data import DataLoader
 
 from bench.timing import synchronizer
-from cnnattn.cli import PhotoDataset, _records, build_parser, find_images
+from cnnattn.cli import PhotoDataset, _records, build_parser
 from cnnattn.explain import Explainer
+from cnnattn.image.discovery import find_images
 
 ROOT = Path(__file__).resolve().parent.parent
 POLL_S = 0.05

@@ -254,9 +254,9 @@ def _rerender_section(results: dict, figures: Path, rel: Path) -> list[str]:
         "## Re-rendering from cached features",
         "",
         f"Photo `{data['photo']}` ({data['stages'][0]['detail']}). A request takes the Explore handler's "
-        "steps with the app's own `Session`: a full request (a fresh session) reads, hashes, decodes, "
-        "preprocesses and runs the backbone, then explains and renders; a re-render (the session's encodings "
-        "cache hit) reads and hashes, then only explains and renders. `maps` stops at the overlays (the "
+        "steps through the library's `Pipeline.explain`: a full request (a fresh pipeline) reads, hashes, "
+        "decodes, preprocesses and runs the backbone, then explains and renders; a re-render (the pipeline's "
+        "encodings cache hit) reads and hashes, then only explains and renders. `maps` stops at the overlays (the "
         "target's definition); `app answer` also writes what the app returns (overlay PNGs, weights.json, "
         "weights.npy).",
         "",

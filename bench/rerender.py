@@ -1,6 +1,6 @@
 """Re-rendering from cached features vs a full request on the same photo, and where a request's
-time goes. A request takes the Explore tab handler's steps with the app's own pieces: its
-`Session` (read, hash, encodings cache), `head_temperatures`, then explain, render and write."""
+time goes. A request takes the Explore tab handler's steps: the library's `Pipeline.explain`
+(hash, single-flight encodings cache, explain) with the app's `head_temperatures`, then render and write."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from cnnattn.explain import Explainer
 from cnnattn.heads import ClassMap
 from cnnattn.image.loading import load_image
 from cnnattn.maps import CENTRE
+from cnnattn.pipeline import Pipeline
 from cnnattn.render import DEFAULT_COLORMAP
 from cnnattn.render.outputs import RenderOptions, render_overlays, write_outputs
-from cnnattn.webapp.app import Session, head_temperatures
+from cnnattn.webapp.app import head_temperatures
 
 # The Explore tab's controls at their defaults (opacity 0.5, own colour scale per map).
 DEFAULT_REQUEST = dict(
@@ -34,22 +35,21 @@ CHANGES = {
 STAGES = ("read + hash", "decode", "preprocess", "model", "explain", "render", "write files")
 
 
-def explain(explainer: Explainer, encoded, request: dict):
-    return explainer.explain_encoded(
-        encoded,
+def explain_options(explainer: Explainer, request: dict) -> dict:
+    """The Explore tab's controls as `explain_encoded` options."""
+    return dict(
         queries=[request["query"]],
         class_index=request["class_index"],
         temperatures=head_temperatures(explainer, request["temperature"], request["class_temperature"]),
     )
 
 
-def respond(session: Session, photo: Path, request: dict, files: bool):
-    """The Explore handler's work for one request: overlays, and with `files` what it writes.
-    A fresh `session` misses the encodings cache (decode and backbone), a warm one hits it."""
-    image, encoded = session.encode(str(photo))
-    explanation = explain(session.explainer, encoded, request)
+def respond(pipeline: Pipeline, photo: Path, request: dict, output_dir: Path | None):
+    """The Explore handler's work for one request: overlays, and with an `output_dir` what it writes.
+    A fresh `pipeline` misses the encodings cache (decode and backbone), a warm one hits it."""
+    image, explanation = pipeline.explain(photo.read_bytes(), **explain_options(pipeline.explainer, request))
     overlays = render_overlays(image, explanation, RenderOptions(request["colormap"], 0.5, False))
-    return write_outputs(session.output_dir, overlays, explanation, photo.name) if files else overlays
+    return overlays if output_dir is None else write_outputs(output_dir, overlays, explanation, photo.name)
 
 
 def run(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> dict:
@@ -57,14 +57,14 @@ def run(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> dict:
     (explain + render, what the target is about) and as the app answers (plus writing files)."""
     sync = synchronizer(explainer.device)
     output_dir = Path(tempfile.mkdtemp(prefix="cnnattn-bench-"))
-    warm = Session(explainer, output_dir)
-    warm.encode(str(photo))
+    warm = Pipeline(explainer)
+    warm.encode(photo.read_bytes())
 
     results = {}
-    for files, key in ((False, "maps"), (True, "files")):
-        timed = {"full request": lambda f=files: respond(Session(explainer, output_dir), photo, DEFAULT_REQUEST, f)}
+    for out, key in ((None, "maps"), (output_dir, "files")):
+        timed = {"full request": lambda o=out: respond(Pipeline(explainer), photo, DEFAULT_REQUEST, o)}
         for name, request in CHANGES.items():
-            timed[f"re-render: {name}"] = lambda r=request, f=files: respond(warm, photo, r, f)
+            timed[f"re-render: {name}"] = lambda r=request, o=out: respond(warm, photo, r, o)
         samples = interleaved(timed, repeats, warmup, sync)
         full = samples["full request"].median_ms
         rows = [{"what": n, "median_ms": s.median_ms, "of_full": s.median_ms / full} for n, s in samples.items()]
@@ -83,19 +83,20 @@ def stages(explainer: Explainer, photo: Path, output_dir: Path, repeats: int, wa
     image = load_image(data)
     inputs = explainer.preprocessing(image)
     encoded = explainer.encode_inputs(inputs, image.size)
-    explanation = explain(explainer, encoded, DEFAULT_REQUEST)
-    options = RenderOptions(DEFAULT_REQUEST["colormap"], 0.5, False)
-    overlays = render_overlays(image, explanation, options)
+    options = explain_options(explainer, DEFAULT_REQUEST)
+    explanation = explainer.explain_encoded(encoded, **options)
+    render_options = RenderOptions(DEFAULT_REQUEST["colormap"], 0.5, False)
+    overlays = render_overlays(image, explanation, render_options)
 
-    warm = Session(explainer, output_dir)
-    warm.encode(str(photo))
+    warm = Pipeline(explainer)
+    warm.encode(data)
     timed = {
-        "read + hash": lambda: warm.encode(str(photo)),  # the app's cache hit: read, hash, look up
+        "read + hash": lambda: warm.encode(photo.read_bytes()),  # the cache hit: read, hash, look up
         "decode": lambda: load_image(data),
         "preprocess": lambda: explainer.preprocessing(image),
         "model": lambda: explainer.encode_inputs(inputs, image.size),
-        "explain": lambda: explain(explainer, encoded, DEFAULT_REQUEST),
-        "render": lambda: render_overlays(image, explanation, options),
+        "explain": lambda: explainer.explain_encoded(encoded, **options),
+        "render": lambda: render_overlays(image, explanation, render_options),
         "write files": lambda: write_outputs(output_dir, overlays, explanation, photo.name),
     }
     samples = interleaved(timed, repeats, warmup, sync)
@@ -137,7 +138,7 @@ def encoders(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> li
     from cnnattn.render.outputs import png_bytes
 
     image = load_image(photo.read_bytes())
-    explanation = explain(explainer, explainer.encode(image), DEFAULT_REQUEST)
+    explanation = explainer.explain_encoded(explainer.encode(image), **explain_options(explainer, DEFAULT_REQUEST))
     overlays = render_overlays(image, explanation, RenderOptions(DEFAULT_REQUEST["colormap"], 0.5, False))
 
     def encode(save) -> list[bytes]:

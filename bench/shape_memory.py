@@ -16,8 +16,8 @@ import psutil
 import torch
 
 from bench.run_all import SHARED_SAMPLES
-from cnnattn.cli import find_images
 from cnnattn.explain import Explainer
+from cnnattn.image.discovery import find_images
 from cnnattn.image.loading import load_image
 
 FIXED_SHAPE = (256, 320)  # (H, W): a typical landscape input
