@@ -121,10 +121,10 @@ def test_tiny_training_is_reproducible_and_resumes_exactly(tmp_path, monkeypatch
         torch.testing.assert_close(_weights(resumed)[name], tensor, rtol=0, atol=0)
 
 
-def test_self_attention_starts_as_identity_and_trains(tmp_path):
+def test_self_attention_starts_as_identity_and_trains(tmp_path, explainer):
     config = _tiny_config(tmp_path, kind="self", head_dim=8, epochs=1)
-    head = train_module.build_head(config, 1280)
-    assert head.out_conv.weight.abs().sum() == 0  # residual starts at the backbone's own output
+    head = train_module.build_head(config, explainer.backbone)
+    assert head.module.out_conv.weight.abs().sum() == 0  # residual starts at the backbone's own output
     card = train(config)
     assert card["head_config"] == {"num_heads": 4, "head_dim": 8}
     assert _weights(config)["out_conv.weight"].abs().sum() > 0
