@@ -45,6 +45,11 @@ def _jpeg(photo: Image.Image, max_side: int) -> tuple[str, tuple[int, int]]:
     return base64.b64encode(buffer.getvalue()).decode("ascii"), shown.size
 
 
+def display_photo(photo: Image.Image, max_side: int = DISPLAY_SIDE) -> Image.Image:
+    """The photo exactly as the browser shows it: the payload's JPEG, decoded (downloads draw on it)."""
+    return Image.open(io.BytesIO(base64.b64decode(_jpeg(photo, max_side)[0]))).convert("RGB")
+
+
 def head_payload(head: Head, encoded: Encoded, options: MapOptions, language: str = "en") -> dict:
     """One head's entry: ids, names, form, default temperature and the arrays of its map inputs."""
     inputs = head.map_inputs(encoded, options)

@@ -1,11 +1,18 @@
 """The real Gradio server on 127.0.0.1, called the way scripts and graders call it."""
 
 import json
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 from gradio_client import Client, handle_file
+from PIL import Image
+
+from cnnattn.payload import weights_from_payload
+from cnnattn.render import overlay
+from cnnattn.webapp.downloads import ViewSettings, explain_as_shown
+from cnnattn.webapp.view import ABSOLUTE_MAX
 
 
 @pytest.fixture(scope="module")
@@ -13,34 +20,66 @@ def client(app_url):
     return Client(app_url, verbose=False)
 
 
-def test_explain_with_just_an_image(client, example_photos):
-    predictions, gallery, grid, downloads, notes = client.predict(
-        handle_file(str(example_photos["cheetah"])), api_name="/explain"
-    )
-    assert predictions["label"] == "cheetah"
-    assert len(gallery) >= 1 and gallery[0]["caption"] == "class map: cheetah"
-    assert np.array(grid["data"], dtype=float).sum() == pytest.approx(1.0, abs=1e-2)
-    names = sorted(path.rsplit("/", 1)[-1] for path in downloads)
-    assert "weights.json" in names and "weights.npy" in names and any(n.endswith(".png") for n in names)
-    record = json.loads(Path(next(p for p in downloads if p.endswith("weights.json"))).read_text())
-    stacked = np.load(next(p for p in downloads if p.endswith("weights.npy")))
-    assert stacked.shape[0] == len(record["maps"]) == len(gallery)
-    np.testing.assert_allclose(stacked.sum(axis=(1, 2)), 1.0, atol=1e-5)
+def test_explain_with_just_an_image_returns_the_payload(client, explainer, example_photos):
+    predictions, payload, notes = client.predict(handle_file(str(example_photos["cheetah"])), api_name="/explain")
+    assert predictions["label"] == "cheetah" and payload["class_label"] == "cheetah"
+    assert "temperature-scaled" in notes
+    reference = explainer.explain(example_photos["cheetah"])
+    kinds = [entry["kind"] for entry in payload["heads"]]
+    assert kinds == [head.kind for head in explainer.heads]
+    for entry in payload["heads"]:
+        for index, head_id in enumerate(entry["ids"]):
+            expected = next(m.weights for m in reference.maps if str(m.head) == head_id)
+            weights = weights_from_payload(entry, index, entry["default_temperature"])
+            np.testing.assert_allclose(weights, expected, atol=1e-5)
+            assert weights.sum() == pytest.approx(1.0, abs=1e-6)
+    assert len(json.dumps(payload)) <= 300_000  # the size target at the default input scale
 
 
-def test_controls_change_the_maps(client, example_photos):
+def test_class_and_language_change_the_payload(client, example_photos):
     photo = handle_file(str(example_photos["lion"]))
-    _, _, grid_top1, *_ = client.predict(photo, api_name="/explain")
-    _, _, grid_other, *_ = client.predict(photo, class_choice="293: cheetah", api_name="/explain")
-    assert not np.allclose(np.array(grid_top1["data"], float), np.array(grid_other["data"], float))
-    predictions, gallery, *_ = client.predict(photo, language="zh", api_name="/explain")
-    assert predictions["label"] == "狮子"
+    _, top1, _ = client.predict(photo, api_name="/explain")
+    _, other, _ = client.predict(photo, class_index=293, api_name="/explain")
+    assert other["class_index"] == 293 and other["class_label"] == "cheetah"
+    first, second = (weights_from_payload(p["heads"][0], 0, 4.0) for p in (top1, other))
+    assert not np.allclose(first, second)
+    predictions, payload, _ = client.predict(photo, language="zh", api_name="/explain")
+    assert predictions["label"] == "狮子" and payload["language"] == "zh"
 
 
-def test_non_image_gives_a_clear_error_and_server_keeps_serving(client, example_photos, tmp_path):
+def test_downloads_are_built_for_the_settings_shown(client, explainer, example_photos, tmp_path):
+    settings = ViewSettings(colormap="viridis", opacity=0.7, mode="absolute", query=(0.2, 0.7), temperature=2.0)
+    files = client.predict(
+        handle_file(str(example_photos["cheetah"])), json.dumps(vars(settings)), api_name="/explain_download"
+    )
+    names = sorted(Path(f).name for f in files)
+    assert {"weights.json", "weights.npy", "cnnattn-maps.zip", "class.png", "self-0.png"} <= set(names)
+    record = json.loads(Path(next(f for f in files if f.endswith("weights.json"))).read_text())
+    assert record["settings"]["colormap"] == "viridis" and record["settings"]["query"] == [0.2, 0.7]
+    stacked = np.load(next(f for f in files if f.endswith("weights.npy")))
+    np.testing.assert_allclose(stacked.sum(axis=(1, 2)), 1.0, atol=1e-5)
+    from cnnattn.pipeline import Pipeline
+
+    shown, explanation = explain_as_shown(
+        Pipeline(explainer), example_photos["cheetah"].read_bytes(), settings, None, "en"
+    )
+    class_map = explanation.maps[0].weights
+    expected = np.asarray(overlay(shown, class_map, "viridis", 0.7, ABSOLUTE_MAX / class_map.size))
+    with Image.open(next(f for f in files if f.endswith("class.png"))) as image:
+        np.testing.assert_array_equal(np.asarray(image), expected)
+    with zipfile.ZipFile(next(f for f in files if f.endswith(".zip"))) as bundle:
+        assert set(bundle.namelist()) == set(names) - {"cnnattn-maps.zip"}
+
+
+def test_non_image_and_bad_settings_give_clear_errors_and_server_keeps_serving(client, example_photos, tmp_path):
     bogus = tmp_path / "notes.jpg"
     bogus.write_text("this is text, not a photo")
     with pytest.raises(Exception, match="not an image cnnattn can read"):
         client.predict(handle_file(str(bogus)), api_name="/explain")
-    predictions, *_ = client.predict(handle_file(str(example_photos["cheetah"])), api_name="/explain")
+    photo = handle_file(str(example_photos["cheetah"]))
+    with pytest.raises(Exception, match="settings could not be read"):
+        client.predict(photo, '{"colormap": "nope"}', api_name="/explain_download")
+    with pytest.raises(Exception, match="无法读取视图的设置"):
+        client.predict(photo, "not json", language="zh", api_name="/explain_download")
+    predictions, *_ = client.predict(photo, api_name="/explain")
     assert predictions["label"] == "cheetah"

@@ -1,33 +1,213 @@
-"""A real chromium uploads a photo, waits for the heatmaps and saves the README screenshot."""
+"""Real chromium on the Explore tab: the first answer, controls that redraw with no request, the query
+by click and keyboard, pixels equal to the Python renderer, downloads as shown, and Chinese."""
 
+import base64
+import io
+import json
 from pathlib import Path
 
+import httpx
+import numpy as np
 import pytest
+from PIL import Image
 
+from cnnattn.payload import weights_from_payload
+from cnnattn.render import COLORMAPS, overlay
+from cnnattn.webapp.view import ABSOLUTE_MAX
 from tests.conftest import launch_chromium
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
+TIMEOUT_MS = 120_000
+VIEW = "window.cnnattnViews.explore"
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def page(playwright):
-    browser = launch_chromium(playwright)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    yield page
+def browser(playwright):
+    browser = launch_chromium(playwright, ["--force-color-profile=srgb"])
+    yield browser
     browser.close()
 
 
-def test_upload_shows_predictions_and_heatmaps(page, app_url, example_photos):
+@pytest.fixture(scope="module")
+def png_photo(example_photos, tmp_path_factory):
+    """The cheetah as a PNG: a lossless upload, so the only lossy step is the payload's display JPEG."""
+    path = tmp_path_factory.mktemp("photos") / "cheetah.png"
+    Image.open(example_photos["cheetah"]).convert("RGB").save(path)
+    return path
+
+
+def answered(browser, app_url, photo, locale="en-US"):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale=locale)
+    page.set_default_timeout(TIMEOUT_MS)
     page.goto(app_url)
-    page.locator("#photo input[type=file]").set_input_files(str(example_photos["cheetah"]))
-    maps = page.locator("#maps img")
-    maps.first.wait_for(state="visible", timeout=120_000)
-    page.locator("#predictions").get_by_text("cheetah").first.wait_for(timeout=60_000)
-    assert maps.count() >= 1
-    # The heatmap really loaded: the browser decoded pixels for it.
-    width = maps.first.evaluate("img => img.complete ? img.naturalWidth : 0")
-    assert width > 100
+    page.locator("#photo input[type=file]").set_input_files(str(photo))
+    page.wait_for_function("() => window.cnnattnViews?.explore?.draws > 0")
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_url, png_photo):
+    page = answered(browser, app_url, png_photo)
+    yield page
+    page.close()
+
+
+def set_range(page, selector: str, value: float) -> None:
+    """Move a range input as a person does: set the value, then the input event the view listens to."""
+    page.locator(selector).evaluate(
+        "(input, value) => { input.value = value; input.dispatchEvent(new Event('input', {bubbles: true})); }", value
+    )
+
+
+def canvas_pixels(page, head: str) -> np.ndarray:
+    canvas = page.locator(f"#maps figure[data-head='{head}'] .cv-frame canvas")
+    url = canvas.evaluate("c => c.toDataURL('image/png')")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+
+
+def shown_photo(payload) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(payload["photo"]["jpeg"]))).convert("RGB")
+
+
+def python_render(page, head: str, colormap: str) -> np.ndarray:
+    """The Python renderer's overlay of what the view shows now (same payload, settings and query)."""
+    payload = page.evaluate(f"() => {VIEW}.payload()")
+    settings = page.evaluate(f"() => {VIEW}.settings()")
+    entry = next(e for e in payload["heads"] if head in e["ids"])
+    temperature = settings["class_temperature"] if entry["class_conditional"] else settings["temperature"]
+    weights = weights_from_payload(entry, entry["ids"].index(head), temperature, settings["query"])
+    vmax = ABSOLUTE_MAX / weights.size if settings["mode"] == "absolute" else None
+    return np.asarray(overlay(shown_photo(payload), weights, colormap, settings["opacity"], vmax))
+
+
+def level_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.abs(a.astype(int) - b.astype(int))
+
+
+def test_first_answer_draws_every_map_whole_with_a_colour_bar(page):
+    payload = page.evaluate(f"() => {VIEW}.payload()")
+    maps = sum(len(entry["ids"]) for entry in payload["heads"])
+    assert page.locator("#maps figure.cv-map").count() == maps == 10
+    width, height = payload["photo"]["width"], payload["photo"]["height"]
+    for canvas in page.locator("#maps figure.cv-map .cv-frame canvas").all():
+        box = canvas.bounding_box()
+        assert (canvas.evaluate("c => [c.width, c.height]")) == [width, height]  # whole photo, no crop
+        assert box["width"] / box["height"] == pytest.approx(width / height, rel=0.02)
+    assert page.locator("#maps .cv-bar canvas").count() == maps
+    assert "× uniform" in page.locator("#maps .cv-bar .high").first.inner_text()
+    page.locator("#predictions").get_by_text("cheetah").first.wait_for()
     DOCS.mkdir(exist_ok=True)
     page.screenshot(path=str(DOCS / "screenshot.png"), full_page=True)
+
+
+RANGES = {  # name: (selector, value, a map it changes)
+    "opacity": ("#maps input[name=opacity]", 0.3, "class"),
+    "class temperature": ("#maps input[name=class_temperature]", 2, "class"),
+    "learned temperature": ("#maps input[name=temperature]", 2, "simple/0"),
+}
+SELECTS = {"colormap": ("#maps select[name=colormap]", "turbo"), "mode": ("#maps select[name=mode]", "per_map")}
+
+
+def test_every_zero_request_control_redraws_with_no_request(page):
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    timings = {}
+
+    def changed(name, act, head="class"):
+        before, draws = canvas_pixels(page, head), page.evaluate(f"() => {VIEW}.draws")
+        act()
+        page.wait_for_function(f"() => {VIEW}.draws > {draws}")
+        timings[name] = page.evaluate(f"() => {VIEW}.lastDrawMs")
+        assert not np.array_equal(canvas_pixels(page, head), before), name
+
+    for name, (selector, value, head) in RANGES.items():
+        changed(name, lambda s=selector, v=value: set_range(page, s, v), head)
+    for name, (selector, value) in SELECTS.items():
+        changed(name, lambda s=selector, v=value: page.locator(s).select_option(v))
+    query_canvas = page.locator("#maps figure[data-head='self/0'] .cv-frame canvas")
+    changed("query click", lambda: query_canvas.click(position={"x": 20, "y": 20}), "self/0")
+    changed("query key", lambda: query_canvas.press("ArrowDown"), "self/0")
+    page.locator("#maps select[name=head]").select_option("simple/2")
+    assert page.locator("#maps figure.cv-map:visible").count() == 1
+    page.locator("#maps select[name=head]").select_option("all")
+    page.locator("#maps figure[data-head='class'] .cv-frame canvas").hover(position={"x": 30, "y": 30})
+    assert "× uniform" in page.locator("#maps figure[data-head='class'] .cv-readout").inner_text()
+    page.wait_for_timeout(1000)  # anything sent late would be counted too
+    assert [url for url in requests if "/gradio_api/" in url] == []
+    print("redraw ms:", timings)
+    assert max(timings.values()) < 250  # the benchmark records the figures against the 50 ms target
+
+
+def test_query_by_click_and_by_keyboard(page):
+    canvas = page.locator("#maps figure[data-head='self/1'] .cv-frame canvas")
+    box = canvas.bounding_box()
+    canvas.click(position={"x": box["width"] * 0.1, "y": box["height"] * 0.9})
+    query = page.evaluate(f"() => {VIEW}.settings().query")
+    assert query[0] == pytest.approx(0.1, abs=0.02) and query[1] == pytest.approx(0.9, abs=0.02)
+    payload = page.evaluate(f"() => {VIEW}.payload()")
+    entry = next(e for e in payload["heads"] if "self/1" in e["ids"])
+    temperature = page.evaluate(f"() => {VIEW}.settings().temperature")
+    expected = weights_from_payload(entry, 1, temperature, query).ravel()
+    np.testing.assert_allclose(page.evaluate(f"() => {VIEW}.weights('self/1')"), expected, atol=1e-5)
+    caption = page.locator("#maps figure[data-head='self/1'] figcaption")
+    h, w = entry["grid"]
+    row, col = min(int(query[1] * h), h - 1), min(int(query[0] * w), w - 1)
+    assert f"(row {row}, col {col})" in caption.inner_text()
+    canvas.press("ArrowRight")
+    canvas.press("ArrowUp")
+    assert f"(row {row - 1}, col {col + 1})" in caption.inner_text()
+    moved = page.evaluate(f"() => {VIEW}.settings().query")
+    assert moved == pytest.approx([(col + 1.5) / w, (row - 0.5) / h])
+
+
+@pytest.mark.parametrize("colormap", COLORMAPS)
+def test_pixels_equal_the_python_renderer(page, colormap):
+    page.locator("#maps select[name=colormap]").select_option(colormap)
+    page.locator("#maps select[name=mode]").select_option("absolute")
+    set_range(page, "#maps input[name=opacity]", 0.5)
+    for head in ("class", "self/0"):
+        difference = level_difference(canvas_pixels(page, head), python_render(page, head, colormap))
+        # float32 rounding of one bilinear step moves a rare pixel by one colormap entry (~1e-6 of them)
+        assert (difference > 2).mean() < 1e-4 and difference.max() <= 8, (head, difference.max())
+    other = "viridis" if colormap != "viridis" else "inferno"
+    wrong = level_difference(canvas_pixels(page, "class"), python_render(page, "class", other))
+    assert (wrong > 2).mean() > 0.05  # the negative control: a different colormap is caught
+
+
+def test_downloads_match_the_settings_shown(page, app_url):
+    page.locator("#maps select[name=colormap]").select_option("magma")
+    page.locator("#maps select[name=mode]").select_option("per_map")
+    set_range(page, "#maps input[name=opacity]", 0.8)
+    page.locator("#maps figure[data-head='self/0'] .cv-frame canvas").press("ArrowLeft")
+    settings = page.evaluate(f"() => {VIEW}.settings()")
+    page.locator("#explore-download").click()
+    link = page.locator("#downloads a[href*='class.png']")
+    link.wait_for()
+    base = app_url.rstrip("/")
+    files = {
+        Path(href).name: httpx.get(href if href.startswith("http") else base + href).content
+        for href in page.locator("#downloads a").evaluate_all("links => links.map(a => a.href)")
+    }
+    record = json.loads(files["weights.json"])
+    assert record["settings"]["colormap"] == "magma" and record["settings"]["mode"] == "per_map"
+    assert record["settings"]["query"] == pytest.approx(settings["query"])
+    shown = np.asarray(Image.open(io.BytesIO(files["class.png"])).convert("RGB"))
+    assert (level_difference(shown, canvas_pixels(page, "class")) > 2).mean() < 1e-4
+    self_map = next(m for m in record["maps"] if m["head"] == "self/0")
+    shown_weights = page.evaluate(f"() => {VIEW}.weights('self/0')")
+    np.testing.assert_allclose(np.ravel(self_map["weights"]), shown_weights, atol=1e-5)
+
+
+def test_chinese_page_labels_the_view_and_names_the_class(browser, app_url, png_photo):
+    page = answered(browser, app_url, png_photo, locale="zh-CN")
+    try:
+        page.get_by_role("tab", name="探索").wait_for()
+        page.wait_for_function(f"() => {VIEW}.payload()?.language === 'zh'")
+        assert "猎豹" in page.locator("#maps figure[data-head='class'] figcaption").inner_text()
+        assert "绝对" in page.locator("#maps select[name=mode]").inner_text()
+        assert "均匀" in page.locator("#maps .cv-bar .high").first.inner_text()
+        page.screenshot(path=str(DOCS / "screenshot-zh.png"), full_page=True)
+    finally:
+        page.close()

@@ -43,11 +43,9 @@ def test_missing_and_corrupt_checkpoints_become_notes_and_the_app_still_serves(t
     app.serve(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
     try:
         client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        predictions, gallery, _, _, notes = client.predict(
-            handle_file(str(example_photos["cheetah"])), api_name="/explain"
-        )
+        predictions, payload, notes = client.predict(handle_file(str(example_photos["cheetah"])), api_name="/explain")
         assert predictions["label"] == "cheetah"
-        assert gallery[0]["caption"] == "class map: cheetah"  # the backbone's own class map needs no head
+        assert payload["heads"][0]["kind"] == "class"  # the backbone's own class map needs no head
         assert "unreadable or corrupt" in notes and "No trained self head" in notes
     finally:
         demo.close()
@@ -86,7 +84,7 @@ def _out_of_memory(*args, **kwargs):
     raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
 
-@pytest.mark.parametrize("stage", ["explain_encoded", "encode"])
+@pytest.mark.parametrize("stage", ["predictions", "encode"])
 def test_gpu_out_of_memory_is_a_clear_error_and_the_server_keeps_serving(
     app_url, explainer, example_photos, monkeypatch, tmp_path, stage
 ):

@@ -1,5 +1,6 @@
 """Hostile inputs and load against the real server on 127.0.0.1, as a script or a class would send them."""
 
+import base64
 import http.client
 import io
 import json
@@ -18,8 +19,8 @@ from gradio_client import Client, handle_file
 from PIL import Image
 
 from cnnattn.image.loading import MAX_FILE_BYTES
-from cnnattn.render import DEFAULT_COLORMAP
-from cnnattn.webapp import app
+from cnnattn.payload import weights_from_payload
+from cnnattn.webapp import app, explore
 from tests import hostile_images as bad
 
 REJECTED = {
@@ -63,7 +64,7 @@ def explain_fn_index(app_url) -> int:
 
 def explain_data(path: str) -> list:
     file = {"path": path, "meta": {"_type": "gradio.FileData"}}
-    return [file, app.TOP1, 0.5, 0.5, DEFAULT_COLORMAP, 0.5, 1.0, 4.0, False, "en"]
+    return [file, explore.TOP1, "en"]
 
 
 def upload(api, name: str, data: bytes) -> str:
@@ -88,6 +89,11 @@ def completion(api, session: str, timeout: float = 60) -> dict:
     raise AssertionError("stream ended without a completion")
 
 
+def download(client, photo) -> list:
+    """The files of /explain_download for a photo at the view's default settings."""
+    return client.predict(handle_file(str(photo)), "{}", api_name="/explain_download")
+
+
 def assert_still_serving(client, example_photos):
     predictions, *_ = client.predict(handle_file(str(example_photos["cheetah"])), api_name="/explain")
     assert predictions["label"] == "cheetah"
@@ -110,10 +116,13 @@ def test_bad_image_gives_a_clear_error_and_the_server_keeps_serving(client, exam
 def test_awkward_but_valid_images_are_explained(client, tmp_path, name):
     path = tmp_path / name
     path.write_bytes(ACCEPTED[name]())
-    predictions, gallery, grid, downloads, _ = client.predict(handle_file(str(path)), api_name="/explain")
-    assert predictions["label"] and len(gallery) >= 1
-    assert np.array(grid["data"], dtype=float).sum() == pytest.approx(1.0, abs=1e-2)
-    for file in [g["image"] for g in gallery] + [d for d in downloads if d.endswith(".png")]:
+    predictions, payload, _ = client.predict(handle_file(str(path)), api_name="/explain")
+    assert predictions["label"] and len(payload["heads"]) >= 1
+    assert weights_from_payload(payload["heads"][0], 0, 4.0).sum() == pytest.approx(1.0, abs=1e-5)
+    shown = base64.b64decode(payload["photo"]["jpeg"])
+    with Image.open(io.BytesIO(shown)) as photo:
+        assert b"SecretCam" not in shown and "exif" not in photo.info
+    for file in [d for d in download(client, path) if d.endswith(".png")]:
         with Image.open(file) as overlay:
             assert b"SecretCam" not in Path(file).read_bytes() and "exif" not in overlay.info
 
@@ -121,8 +130,10 @@ def test_awkward_but_valid_images_are_explained(client, tmp_path, name):
 def test_overlays_of_an_exif_rotated_photo_are_upright(client, tmp_path):
     path = tmp_path / "rotated.jpg"
     path.write_bytes(bad.exif_rotated_jpeg())
-    _, gallery, _, downloads, _ = client.predict(handle_file(str(path)), api_name="/explain")
-    with Image.open(gallery[0]["image"]) as overlay:
+    _, payload, _ = client.predict(handle_file(str(path)), api_name="/explain")
+    assert payload["size"] == [64, 128] and payload["photo"]["height"] == 2 * payload["photo"]["width"]
+    downloads = download(client, path)
+    with Image.open(next(d for d in downloads if d.endswith(".png"))) as overlay:
         assert overlay.height == 2 * overlay.width  # 64x128 portrait as the user sees it, not 128x64
     record = json.loads(Path(next(d for d in downloads if d.endswith("weights.json"))).read_text())
     assert record["size"] == [64, 128]
@@ -178,8 +189,8 @@ def test_file_routes_serve_nothing_outside_the_app(app_url, template):
 def test_file_route_does_serve_a_returned_map(app_url, example_photos):
     # The refusals above mean something only if the same route serves the app's own outputs.
     urls = Client(app_url, verbose=False, download_files=False)
-    _, gallery, *_ = urls.predict(handle_file(str(example_photos["cheetah"])), api_name="/explain")
-    status, body = raw_get(app_url, urlsplit(gallery[0]["image"]["url"]).path)
+    files = download(urls, example_photos["cheetah"])
+    status, body = raw_get(app_url, urlsplit(next(f["url"] for f in files if f["url"].endswith(".png"))).path)
     assert status == 200
     with Image.open(io.BytesIO(body)) as overlay:
         overlay.load()
@@ -294,13 +305,13 @@ def test_concurrent_clients_each_get_their_own_maps(app_url, explainer, example_
         results = list(pool.map(run, clients, photos))
     for photo, runs in zip(photos, results, strict=True):
         reference = expected[photo.name]
-        for predictions, gallery, grid, downloads, _ in runs:
+        for predictions, payload, _ in runs:
             assert predictions["label"] == reference.predictions[0].label
-            np.testing.assert_allclose(np.array(grid["data"], float), reference.maps[0].weights, atol=2e-4)
-            record = json.loads(Path(next(d for d in downloads if d.endswith("weights.json"))).read_text())
-            assert record["image"] == photo.name and record["size"] == list(reference.size)
-            with Image.open(gallery[0]["image"]) as overlay:
-                assert abs(overlay.width / overlay.height - reference.size[0] / reference.size[1]) < 0.02
+            class_map = weights_from_payload(payload["heads"][0], 0, payload["heads"][0]["default_temperature"])
+            np.testing.assert_allclose(class_map, reference.maps[0].weights, atol=1e-5)
+            assert payload["size"] == list(reference.size)
+            shown = payload["photo"]["width"] / payload["photo"]["height"]
+            assert abs(shown - reference.size[0] / reference.size[1]) < 0.02
 
 
 def check_file(path: str) -> None:
@@ -326,11 +337,9 @@ def test_thirty_clients_submitting_the_same_example_at_once_all_succeed(app_url,
     def student(client):
         barrier.wait()
         try:
-            predictions, gallery, _, downloads, _ = client.predict(
-                handle_file(str(example_photos["cheetah"])), api_name="/explain"
-            )
-            assert predictions["label"] == "cheetah"
-            files = [g["image"] for g in gallery] + list(downloads)
+            predictions, payload, _ = client.predict(handle_file(str(example_photos["cheetah"])), api_name="/explain")
+            assert predictions["label"] == "cheetah" and payload["photo"]["jpeg"]
+            files = download(client, example_photos["cheetah"])
             for path in files:
                 check_file(path)
             return files
@@ -344,8 +353,7 @@ def test_thirty_clients_submitting_the_same_example_at_once_all_succeed(app_url,
 
     # All thirty fetch the very same server file at once: every byte arrives, every time.
     url_client = Client(app_url, verbose=False, download_files=False)
-    _, gallery, *_ = url_client.predict(handle_file(str(example_photos["cheetah"])), api_name="/explain")
-    url = gallery[0]["image"]["url"]
+    url = next(f["url"] for f in download(url_client, example_photos["cheetah"]) if f["url"].endswith(".png"))
     reference = httpx.get(url).content
 
     def fetch(_):

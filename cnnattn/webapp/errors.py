@@ -1,0 +1,57 @@
+"""One adapter from library errors to translated `gr.Error` messages, applied to every handler."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+
+import gradio as gr
+import torch
+
+from cnnattn.i18n import STRINGS
+from cnnattn.image.loading import ImageRejected
+from cnnattn.webapp.strings import say
+
+
+class UserError(Exception):
+    """A mistake the visitor can fix, named by its i18n key so the adapter words it in their language."""
+
+    def __init__(self, key: str, **values):
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+
+def _language(bound: inspect.BoundArguments) -> str:
+    """The handler's `language` argument, or its settings object's, or English."""
+    for value in bound.arguments.values():
+        language = getattr(value, "language", None)
+        if isinstance(language, str):
+            return language if language in STRINGS else "en"
+    language = bound.arguments.get("language")
+    return language if language in STRINGS else "en"
+
+
+def user_errors(handler: Callable) -> Callable:
+    """Wrap a gradio handler: UserError, ImageRejected, ValueError and a CUDA out-of-memory become
+    `gr.Error` sentences in the caller's language; the wrapped function keeps the handler's signature
+    (gradio reads it for the public API's parameter names and defaults)."""
+    signature = inspect.signature(handler)
+
+    @functools.wraps(handler)
+    def wrapped(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        except gr.Error:
+            raise
+        except UserError as exc:
+            language = _language(signature.bind_partial(*args, **kwargs))
+            raise gr.Error(say(exc.key, language, **exc.values)) from exc
+        except torch.cuda.OutOfMemoryError as exc:
+            torch.cuda.empty_cache()  # transient on a shared GPU: free the cache and keep serving
+            raise gr.Error(say("error.out_of_memory", _language(signature.bind_partial(*args, **kwargs)))) from exc
+        except (ImageRejected, ValueError) as exc:
+            raise gr.Error(str(exc)) from exc
+
+    return wrapped

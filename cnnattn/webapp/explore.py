@@ -1,0 +1,139 @@
+"""The Explore tab: one request per photo (or class, or language) returns the payload; the attention
+view draws every map in the browser, and downloads are built on request as shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from cnnattn.labels import class_names
+from cnnattn.pipeline import Pipeline
+from cnnattn.render.outputs import sweep
+from cnnattn.webapp.downloads import ViewSettings, explain_as_shown, write_downloads
+from cnnattn.webapp.errors import UserError, user_errors
+from cnnattn.webapp.gradio_internals import pass_raw_upload
+from cnnattn.webapp.strings import say
+from cnnattn.webapp.view import attention_view
+
+TOP1 = -1  # class_index meaning "the top-1 predicted class"
+OUTPUT_MAX_AGE_S = 60  # gradio serves its own copy of every returned file, so ours only need to outlive the request
+# The view's settings as JSON, read from the page when a download is asked for (no other request needs them).
+READ_SETTINGS = "(image, settings, ...rest) => [image, JSON.stringify(window.cnnattnViews.explore.settings()), ...rest]"
+
+
+def class_options(language: str) -> list[tuple[str, int]]:
+    return [(say("explore.top1", language), TOP1)] + [(f"{i}: {n}", i) for i, n in enumerate(class_names(language))]
+
+
+def read_upload(image: str | None) -> bytes:
+    if image is None:
+        raise UserError("error.no_photo")
+    try:
+        return Path(image).read_bytes()
+    except OSError as exc:
+        raise UserError("error.unreadable") from exc
+
+
+def checked_class(class_index: int | None) -> int | None:
+    if class_index is None or int(class_index) == TOP1:
+        return None
+    if not 0 <= int(class_index) < len(class_names("en")):
+        raise UserError("error.bad_class")
+    return int(class_index)
+
+
+class ExploreTab:
+    """Components are attributes; `render()` lays them out, `wire()` attaches the handlers."""
+
+    def __init__(self, pipeline: Pipeline, examples: list[str], output_dir: Path):
+        self.pipeline = pipeline
+        self.examples = examples
+        self.output_dir = output_dir
+
+    @property
+    def explainer(self):
+        return self.pipeline.explainer
+
+    def render(self) -> gr.Tab:
+        with gr.Tab(say("tab.explore"), id="explore", elem_id="explore-tab") as self.tab:
+            self.intro = gr.Markdown(say("explore.intro", "en", backbone=self.explainer.backbone.name))
+            with gr.Row():
+                with gr.Column(scale=1, min_width=280):
+                    self.image = pass_raw_upload(
+                        gr.Image(
+                            label=say("explore.photo"), type="filepath", sources=["upload", "webcam", "clipboard"],
+                            elem_id="photo",
+                        )
+                    )  # fmt: skip
+                    self.run = gr.Button(say("explore.run"), variant="primary", elem_id="explain")
+                    self.examples_box = gr.Examples(self.examples, inputs=self.image)
+                    self.class_choice = gr.Dropdown(
+                        class_options("en"), value=TOP1, label=say("explore.class"), elem_id="explore-class"
+                    )
+                    self.predictions = gr.Label(
+                        num_top_classes=5, label=say("explore.predictions"), elem_id="predictions"
+                    )
+                    self.notes = gr.Markdown(elem_id="notes")
+                with gr.Column(scale=3, min_width=300):
+                    self.view = attention_view("explore", self.explainer.temperatures(), elem_id="maps")
+                    self.settings = gr.Textbox("{}", visible=False)  # filled from the view when a download is asked for
+                    self.download_button = gr.Button(say("explore.download"), elem_id="explore-download")
+                    self.downloads = gr.File(
+                        label=say("explore.downloads"), file_count="multiple", elem_id="downloads"
+                    )
+        return self.tab
+
+    def relabelled(self) -> list[tuple[gr.components.Component, str, str]]:
+        """(component, i18n key, attribute) pairs a language switch updates."""
+        pairs = [(self.tab, "tab.explore", "label"), (self.run, "explore.run", "value")]
+        pairs += [(self.image, "explore.photo", "label"), (self.predictions, "explore.predictions", "label")]
+        pairs += [(self.download_button, "explore.download", "value"), (self.downloads, "explore.downloads", "label")]
+        return pairs
+
+    def wire(self, language: gr.Radio) -> None:
+        answer = dict(fn=self.explain, inputs=[self.image, self.class_choice, language])
+        answer |= dict(outputs=[self.predictions, self.view, self.notes])
+        self.run.click(**answer, api_name="explain")
+        self.image.change(**dict(answer, fn=self.explain_if_photo), api_name=False)
+        self.class_choice.input(**dict(answer, fn=self.explain_if_photo), api_name=False)
+        relabel = dict(inputs=[language, self.class_choice], outputs=self.class_choice, api_name=False, queue=False)
+        language.change(self.relabel, **relabel).then(
+            **dict(answer, fn=self.explain_if_photo), api_name=False
+        )
+        self.download_button.click(
+            self.download,
+            [self.image, self.settings, self.class_choice, language],
+            self.downloads,
+            js=READ_SETTINGS,
+            api_name="explain_download",
+        )
+
+    @user_errors
+    def explain(self, image: str | None, class_index: int = TOP1, language: str = "en"):
+        """The payload of a photo (display JPEG, top-5, every head's map inputs), its top-5 and notes."""
+        payload = self.pipeline.payload(read_upload(image), class_index=checked_class(class_index), language=language)
+        labels = class_names(language)
+        payload |= {"language": language, "class_label": labels[payload["class_index"]]}
+        predictions = {p["label"]: p["prob"] for p in payload["predictions"]}
+        notes = "\n".join(f"- {note}" for note in [payload["calibration"], *self.explainer.notes])
+        return predictions, payload, notes
+
+    def explain_if_photo(self, image: str | None, class_index: int = TOP1, language: str = "en"):
+        """Photo changes, class and language choices answer only when there is a photo; clearing clears."""
+        if image is None:
+            return None, None, ""
+        return self.explain(image, class_index, language)
+
+    @user_errors
+    def download(self, image: str | None, settings: str = "{}", class_index: int = TOP1, language: str = "en"):
+        """Overlay PNGs, weights.json, weights.npy and a zip of them, for the settings the view shows."""
+        data = read_upload(image)
+        view = ViewSettings.from_json(settings)
+        shown, explanation = explain_as_shown(self.pipeline, data, view, checked_class(class_index), language)
+        sweep(self.output_dir, OUTPUT_MAX_AGE_S)
+        return [str(p) for p in write_downloads(self.output_dir, shown, explanation, view, Path(image).name)]
+
+    def relabel(self, language: str, class_index: int = TOP1):
+        choices = class_options(language)
+        return gr.Dropdown(choices=choices, value=class_index, label=say("explore.class", language))

@@ -1,0 +1,77 @@
+"""Everything that reaches into gradio's internals, checked against the gradio versions it was written for.
+
+Two patches: uploads reach cnnattn's safe loader as raw paths (not gradio's PIL preprocessing), and
+one session may have only a few jobs waiting or running at once (gradio has no such setting).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import gradio as gr
+
+SUPPORTED = ((6, 31), (7, 0))  # [low, high) as (major, minor): the queue internals below are gradio 6.31's
+
+
+def check_version(version: str = gr.__version__) -> None:
+    """Refuse to patch a gradio whose internals may differ; the message says what to install."""
+    low, high = SUPPORTED
+    major, minor = (int("".join(c for c in part if c.isdigit()) or 0) for part in (version.split(".") + ["0"])[:2])
+    if not low <= (major, minor) < high:
+        wanted = f">={low[0]}.{low[1]},<{high[0]}"
+        raise RuntimeError(
+            f"cnnattn's web app patches gradio internals written for gradio {wanted}; found {version}. "
+            f"Install a supported version: pip install 'gradio{wanted}'."
+        )
+
+
+def pass_raw_upload(component: gr.Image) -> gr.Image:
+    """Hand the raw upload path to cnnattn's safe loader instead of gradio's PIL preprocessing.
+
+    Gradio opens uploads with PIL before any check (a decompression bomb or a text file fails
+    there with an opaque error). Overriding `preprocess` on the instance, not by subclassing,
+    keeps the stock frontend: gradio serves any subclass as a custom component.
+    """
+    check_version()
+    stock = component.preprocess
+
+    def preprocess(payload):
+        if payload is None:
+            return None
+        if payload.url and payload.url.startswith("data:"):
+            return stock(payload)  # webcam/clipboard data URLs: gradio writes them to a file
+        return payload.path
+
+    component.preprocess = preprocess
+    return component
+
+
+def limit_jobs_per_session(demo: gr.Blocks, limit: int) -> None:
+    """Refuse a session's new job while it has `limit` waiting or running, so one script cannot
+    fill the queue ahead of a class. Wraps the queue's `push`.
+
+    Calls without a session (the `/call/` REST route) share one allowance per client address.
+    """
+    check_version()
+    queue = demo._queue
+    push = queue.push
+    admission = asyncio.Lock()  # count and enqueue as one step, or a burst slips past the count
+
+    def owner(session_hash: str | None, event_id: str | None, request) -> str:
+        anonymous = session_hash is None or session_hash == event_id  # gradio names such events by their id
+        host = request.client.host if request is not None and request.client else "unknown"
+        return f"address:{host}" if anonymous else session_hash
+
+    def jobs_of(key: str) -> int:
+        waiting = [e for events in queue.event_queue_per_concurrency_id.values() for e in events.queue]
+        running = [e for job in queue.active_jobs if job for e in job]
+        return sum(owner(e.session_hash, e._id, e.request) == key for e in waiting + running)
+
+    async def limited_push(body, request, username):
+        async with admission:
+            if jobs_of(owner(body.session_hash, None, request)) >= limit:
+                message = f"You already have {limit} requests in progress; wait for them to finish."
+                return False, message, "queue_full"
+            return await push(body, request, username)
+
+    queue.push = limited_push

@@ -1,0 +1,224 @@
+// The attention view: every head's map drawn from the payload, with controls that never ask the server.
+// Runs as gr.HTML's js_on_load after weights.js and draw.js (element, props and watch come from gradio).
+
+const language = () => (props.value && props.value.language) || props.language || "en";
+const say = (key) => (props.strings[language()] || props.strings.en)[key] || key;
+const state = {
+  colormap: props.colormap, opacity: props.opacity, mode: "absolute", head: "all", query: [0.5, 0.5],
+  temperatures: { ...props.temperatures }, learned: props.learned_temperature,
+};
+let payload = null;
+let photo = null;
+let maps = [];
+const api = { state, draws: 0, lastDrawMs: null };
+element.cnnattn = api;
+(window.cnnattnViews = window.cnnattnViews || {})[props.name] = api;
+
+function make(tag, attributes = {}, text = null) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+  if (text !== null) node.textContent = text;  // text, never HTML: names and labels are escaped
+  return node;
+}
+
+function control(key, input) {
+  const label = make("label", { class: "cv-control" });
+  const caption = make("span", { "data-i18n": key }, say(key));
+  label.append(caption, input);
+  if (input.type === "range") {
+    const shown = make("output", {}, input.value);
+    input.addEventListener("input", () => { shown.textContent = input.value; });
+    label.append(shown);
+  }
+  return label;
+}
+
+function select(name, options, value) {
+  const node = make("select", { name });
+  for (const [optionValue, key] of options) node.append(make("option", { value: optionValue, "data-i18n": key }, say(key)));
+  node.value = value;
+  return node;
+}
+
+function range(name, [low, high, step], value) {
+  return make("input", { type: "range", name, min: low, max: high, step, value });
+}
+
+const controls = make("div", { class: "cv-controls" });
+const headSelect = select("head", [["all", "view.all_heads"]], "all");
+const colormapSelect = select("colormap", props.colormaps.map((c) => [c, c]), state.colormap);
+const modeSelect = select("mode", [["absolute", "view.absolute"], ["per_map", "view.per_map"]], state.mode);
+const opacityInput = range("opacity", [0, 1, 0.05], state.opacity);
+const classT = range("class_temperature", props.class_temperature_range, props.temperatures.class ?? 4);
+const learnedT = range("temperature", props.learned_temperature_range, state.learned);
+controls.append(
+  control("view.head", headSelect), control("view.colormap", colormapSelect), control("view.mode", modeSelect),
+  control("view.opacity", opacityInput), control("view.class_temperature", classT),
+  control("view.temperature", learnedT),
+);
+const status = make("p", { class: "cv-status", role: "status" });
+const gallery = make("div", { class: "cv-maps" });
+function attach() {
+  const root = element.querySelector(".cv-root");  // gradio may re-render the template: re-attach
+  if (root && root.firstChild !== controls) root.replaceChildren(controls, status, gallery);
+  return root;
+}
+attach();
+
+function temperatureOf(entry) {
+  return entry.class_conditional ? Number(classT.value) : Number(learnedT.value);
+}
+
+function cellOf(map, query) {
+  const [h, w] = map.entry.grid;
+  const cell = gridCell(query, map.entry.grid);
+  return [Math.floor(cell / w), cell % w, h, w];
+}
+
+function caption(map) {
+  if (map.entry.class_conditional) return `${map.name}: ${payload.class_label}`;
+  if (map.entry.form !== "query_row") return map.name;
+  const [row, col] = cellOf(map, state.query);
+  return `${map.name} · ${say("view.query_at")} (${say("view.row")} ${row}, ${say("view.col")} ${col})`;
+}
+
+function weightsOf(map) {
+  const T = temperatureOf(map.entry);
+  const key = `${T}|${map.entry.form === "query_row" ? gridCell(state.query, map.entry.grid) : ""}`;
+  if (map.weightsKey !== key) {
+    map.weights = headWeights(map.entry, map.index, T, state.query);
+    map.weightsKey = key;
+    map.upsampled = null;
+  }
+  return map.weights;
+}
+
+function topOf(map) {
+  const [h, w] = map.entry.grid;
+  if (state.mode === "absolute") return props.absolute_max / (h * w);
+  return map.weights.reduce((a, b) => Math.max(a, b), 0);
+}
+
+function paint(map) {
+  const weights = weightsOf(map);
+  const [h, w] = map.entry.grid;
+  if (!map.upsampled) map.upsampled = upsample(weights, h, w, photo.height, photo.width);
+  const top = topOf(map);
+  const indexKey = `${map.weightsKey}|${state.mode}`;
+  if (map.indexKey !== indexKey) {
+    map.indices = lutIndices(map.upsampled, top);
+    map.indexKey = indexKey;
+  }
+  const paintKey = `${indexKey}|${state.colormap}|${state.opacity}|${language()}`;
+  if (map.paintKey !== paintKey) {  // maps the change does not touch keep their pixels
+    const lut = props.luts[state.colormap];
+    paintOverlay(map.canvas, photo, map.indices, lut, state.opacity);
+    const [low, high] = state.mode === "absolute"
+      ? ["0×", `${props.absolute_max}× ${say("view.uniform")} (1/${h * w})`]
+      : ["0", `${top.toFixed(4)} (${say("view.own_max")})`];
+    paintColourBar(map.bar, lut, low, high);
+    map.paintKey = paintKey;
+  }
+  map.caption.textContent = caption(map);
+  map.canvas.setAttribute("aria-label", caption(map));
+  if (map.entry.form === "query_row") placeMarker(map.marker, state.query);
+}
+
+function draw() {
+  if (!payload || !photo) return;
+  const start = performance.now();
+  state.colormap = colormapSelect.value;
+  state.mode = modeSelect.value;
+  state.opacity = Number(opacityInput.value);
+  state.head = headSelect.value;
+  for (const map of maps) {
+    map.figure.hidden = state.head !== "all" && state.head !== map.id;
+    if (!map.figure.hidden) paint(map);
+  }
+  status.textContent = say(state.mode === "absolute" ? "view.absolute_note" : "view.per_map_note");
+  api.draws += 1;
+  api.lastDrawMs = performance.now() - start;
+  element.dataset.draws = String(api.draws);
+}
+
+function readout(map, event) {
+  const box = map.canvas.getBoundingClientRect();
+  const query = [(event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height];
+  const [row, col, h, w] = cellOf(map, query.map((v) => Math.min(Math.max(v, 0), 1)));
+  const weight = map.weights[row * w + col];
+  map.readout.textContent =
+    `${say("view.row")} ${row}, ${say("view.col")} ${col}: ${weight.toFixed(4)} = ${(weight * h * w).toFixed(2)}× ${say("view.uniform")}`;
+  return query;
+}
+
+function setQuery(query) {
+  state.query = query.map((v) => Math.min(Math.max(v, 0), 1));
+  draw();
+}
+
+function keyMove(map, event) {
+  const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+  if (!(event.key in moves)) return;
+  event.preventDefault();
+  const [row, col, h, w] = cellOf(map, state.query);
+  const [dr, dc] = moves[event.key];
+  const r = Math.min(Math.max(row + dr, 0), h - 1);
+  const c = Math.min(Math.max(col + dc, 0), w - 1);
+  setQuery([(c + 0.5) / w, (r + 0.5) / h]);
+}
+
+function figureFor(map) {
+  const figure = make("figure", { class: "cv-map", "data-head": map.id });
+  const frame = make("div", { class: "cv-frame" });
+  map.canvas = make("canvas", { tabindex: "0", role: "img" });
+  map.marker = make("span", { class: "cv-marker", "aria-hidden": "true" });
+  map.marker.hidden = true;
+  frame.append(map.canvas, map.marker);
+  map.caption = make("figcaption");
+  map.bar = make("div", { class: "cv-bar" });
+  map.bar.append(make("span", { class: "low" }), make("canvas", { "aria-hidden": "true" }), make("span", { class: "high" }));
+  map.readout = make("output", { class: "cv-readout", "aria-live": "polite" });
+  figure.append(frame, map.caption, map.bar, map.readout);
+  map.canvas.addEventListener("pointermove", (event) => readout(map, event));
+  map.canvas.addEventListener("click", (event) => setQuery(readout(map, event)));
+  map.canvas.addEventListener("keydown", (event) => keyMove(map, event));
+  map.figure = figure;
+  return figure;
+}
+
+function relabel() {
+  for (const node of attach().querySelectorAll("[data-i18n]")) {
+    if (node.tagName !== "OPTION" || node.dataset.i18n.startsWith("view.")) node.textContent = say(node.dataset.i18n);
+  }
+}
+
+async function load(next) {
+  attach();
+  if (!next || !next.heads) {
+    payload = null;
+    gallery.replaceChildren();
+    return;
+  }
+  if (!photo || !payload || payload.photo.jpeg !== next.photo.jpeg) photo = await photoPixels(next.photo.jpeg);
+  payload = next;
+  maps = next.heads.flatMap((entry) => entry.ids.map((id, index) => ({ entry, index, id, name: entry.names[index] })));
+  headSelect.replaceChildren(make("option", { value: "all", "data-i18n": "view.all_heads" }, say("view.all_heads")));
+  for (const map of maps) headSelect.append(make("option", { value: map.id }, map.name));
+  headSelect.value = maps.some((m) => m.id === state.head) ? state.head : "all";
+  gallery.replaceChildren(...maps.map(figureFor));
+  relabel();
+  draw();
+  element.dataset.loaded = next.key || "";
+}
+
+api.settings = () => ({
+  colormap: state.colormap, opacity: state.opacity, mode: state.mode, head: state.head, query: state.query,
+  class_temperature: Number(classT.value), temperature: Number(learnedT.value),
+});
+api.payload = () => payload;
+api.weights = (id) => Array.from(weightsOf(maps.find((m) => m.id === id)));
+api.setQuery = setQuery;
+for (const input of [headSelect, colormapSelect, modeSelect]) input.addEventListener("change", draw);
+for (const input of [opacityInput, classT, learnedT]) input.addEventListener("input", draw);
+watch("value", () => load(props.value));
+load(props.value);

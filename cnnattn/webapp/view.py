@@ -1,0 +1,57 @@
+"""The browser-side attention view: a gr.HTML whose JavaScript (static/*.js) draws every head's map from
+the payload, with the colormap tables and the interface strings it needs sent once as props."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import gradio as gr
+import matplotlib
+import numpy as np
+
+from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
+from cnnattn.webapp.strings import browser_strings
+
+# Absolute colour mode: colour = weight x H*W (multiples of the uniform weight) on 0..ABSOLUTE_MAX.
+ABSOLUTE_MAX = 8.0
+CLASS_TEMPERATURES = (0.5, 20.0, 0.5)  # (low, high, step) of the class map's temperature control
+LEARNED_TEMPERATURES = (0.1, 5.0, 0.1)  # the same for the learned heads
+SCRIPTS = ("weights.js", "draw.js", "view.js")  # concatenated in this order into js_on_load
+
+
+@cache
+def static_text(name: str) -> str:
+    return resources.files("cnnattn.webapp").joinpath("static", name).read_text(encoding="utf-8")
+
+
+@cache
+def lookup_tables() -> dict[str, list[int]]:
+    """Each colormap's 256-entry RGB table, flattened: the same table as cnnattn.render.overlays."""
+    return {
+        name: (matplotlib.colormaps[name](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8).ravel().tolist()
+        for name in COLORMAPS
+    }
+
+
+def attention_view(name: str, temperatures: dict[str, float], elem_id: str) -> gr.HTML:
+    """One attention view; `name` registers it as window.cnnattnViews[name] for buttons and tests."""
+    return gr.HTML(
+        value=None,
+        html_template='<div class="cv-root"></div>',
+        css_template=static_text("view.css"),
+        js_on_load="\n".join(static_text(script) for script in SCRIPTS),
+        elem_id=elem_id,
+        name=name,
+        luts=lookup_tables(),
+        strings=browser_strings(),
+        colormaps=list(COLORMAPS),
+        colormap=DEFAULT_COLORMAP,
+        opacity=0.5,
+        temperatures=temperatures,
+        learned_temperature=1.0,
+        class_temperature_range=list(CLASS_TEMPERATURES),
+        learned_temperature_range=list(LEARNED_TEMPERATURES),
+        absolute_max=ABSOLUTE_MAX,
+        language="en",
+    )
