@@ -1,10 +1,13 @@
 """Every user-facing string of the web app and the lesson text, in English and Simplified Chinese.
 
-`text(key, language, **values)` formats one entry. Class names live in `cnnattn.labels`.
-LaTeX sits between $...$ (inline) or $$...$$ (display); backslashes are raw-string escaped.
+`text(key, language, **values)` formats one entry; `count` picks the plural; `UserError` carries a key
+so `error_message` can word any library error in the visitor's language. Class names live in
+`cnnattn.labels`. LaTeX sits between $...$ (inline) or $$...$$ (display); backslashes are raw-string escaped.
 """
 
 from __future__ import annotations
+
+import re
 
 from cnnattn.labels import LANGUAGES
 
@@ -39,7 +42,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "lesson.class": "Class for the class map (its classifier row scores the positions)",
         "lesson.top1": "top-1 prediction",
         "lesson.layer": "Layer (feature self-attention only; the other heads use the last feature map)",
-        "self.layer": "Layer **{layer}**: a {h} × {w} grid, one cell per {stride} × {stride} input pixels.",
+        "self.layer": "Layer: **{layer}**, a {h} × {w} grid, one cell per {stride} × {stride} input pixels.",
         "explore.raw_weights": "Raw weights of the class map",
         # Lesson controls.
         "lesson.intro": (
@@ -89,10 +92,11 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "pool.head.class": (
             "The **class map** uses the classifier's own row for **{label}** as the 1×1 convolution, so it needs no "
-            "training: the score of a position is its evidence for {label}."
+            "training: the score of a position is its evidence for {label}. The network itself never makes this "
+            "map: to decide, it averages all positions (average pooling)."
         ),
-        "pool.head.simple": "A trained **SimpleAttention** head (`{head}`): its 1×1 convolution was learned.",
-        "pool.head.generic": "The head `{head}` scores every position; a softmax over all positions makes the weights.",
+        "pool.head.simple": "**{head}** is trained: its 1×1 convolution was learned from photos.",
+        "pool.head.generic": "The head {head} scores every position; a softmax over all positions makes the weights.",
         "pool.step1": (
             "**Step 1: score every position.** The backbone turned the photo into a grid of {h} × {w} = {n} "
             "positions, each a vector $x_p$ of {c} numbers. A 1×1 convolution gives each position one score "
@@ -106,14 +110,21 @@ STRINGS: dict[str, dict[str, str]] = {
             "1/{n} = {uniform:.4f}."
         ),
         "pool.step3": (
-            "**Step 3: the weighted sum is what the classifier sees.** $z = \\sum_p a_p x_p$ is one vector of {c} "
-            "numbers: an average of the positions, weighted by attention. Plain average pooling gives every "
-            "position the same 1/{n}. Fed to the same classifier, attention pooling gives **{label}** "
-            "{attention:.1%} where average pooling gives {average:.1%}."
+            "**Step 3: the weighted sum.** $z = \\sum_p a_p x_p$ is one vector of {c} numbers: an average of the "
+            "positions, weighted by attention. **What the network really does:** it never uses these weights. It "
+            "takes the plain average of all {n} positions (average pooling, every weight 1/{n}) and gives "
+            "**{label}** {average}. **What if** it pooled with these weights instead? The same classifier would "
+            "give **{label}** {attention}. That is an experiment on the network, not how it decided."
+        ),
+        "pool.step3.circular": (
+            "**Why {label} goes up here:** the class map weighted every position by its {label} score, and the "
+            "classifier then scores the mix with the same {label} row. Positions that favour {label} count more, so "
+            "its score is pushed up: the logit goes from {before:.2f} (average pooling) to {after:.2f}. The answer "
+            "was fed in, so this rise says nothing about whether attention helps."
         ),
         "pool.cell": (
             "**Cell (row {row}, col {col}):** score $s = {score:.3f}$, weight "
-            "$a = e^{{s/T}} / \\sum_q e^{{s_q/T}} = {weight:.4f}$, which is {ratio:.2f} × the uniform weight 1/{n}."
+            "$a = e^{{s/T}} / \\sum_q e^{{s_q/T}}$ = {weight}, which is {ratio} × the uniform weight 1/{n}."
         ),
         # Lesson text: self-attention heads.
         "self.formula": (
@@ -125,40 +136,49 @@ STRINGS: dict[str, dict[str, str]] = {
             "backbone's own features ($d_k$ = {d}). A query then looks at the positions whose features resemble "
             "its own."
         ),
-        "self.head.self": "A trained **SelfAttention** head (`{head}`) with learned 1×1 projections Q, K and V.",
+        "self.head.self": "**{head}** is trained: its 1×1 projections Q, K and V were learned from photos.",
         "self.head.generic": (
-            "The head `{head}` compares a query cell with every cell; a softmax over the row makes the weights."
+            "The head {head} compares a query cell with every cell; a softmax over the row makes the weights."
         ),
         "self.step1": (
             "**Step 1: compare the query with every key.** The query is cell i = (row {row}, col {col}), the ring on "
             "the photo; click another cell to move it. Its query vector $q_i$ is compared with the key $k_j$ of "
-            "every cell j by a dot product, large where the two match. The dot products run from {low:.1f} to "
-            "{high:.1f}."
+            "every cell j by a dot product, large where the two match. The dot products, not yet scaled (the step 1 "
+            "table shows these), run from {low:.1f} to {high:.1f}."
         ),
         "self.step2": (
             "**Step 2: scale by $1/\\sqrt{{d_k}}$, then softmax.** With $d_k$ = {d}, $\\sqrt{{d_k}}$ = {root:.2f}. "
             "Dot products of long vectors grow with their length; dividing keeps the softmax from picking a single "
             "cell. The scaled scores run from {low:.2f} to {high:.2f}. The softmax with temperature T = {t:g} "
-            "turns this row into weights that sum to 1 (here {total:.4f}); the largest is {top:.4f}."
+            "turns this row into weights that sum to 1 (here {total:.4f}; the step 2 table shows them); the largest "
+            "is {top:.4f}."
         ),
         "self.step3": (
             "**Step 3: mix the values.** The output for the query is $o_i = \\sum_j a_{{ij}} v_j$. Its cosine "
             "similarity with the query's own value $v_i$ is {cosine:.3f} (1 would mean it only looked at itself)."
         ),
+        "self.step3.untrained": (
+            "**What the network really does:** its prediction never uses this row (it averages all positions). "
+            "Nothing here is trained: the row only shows which cells have features like the query's."
+        ),
+        "self.step3.trained": (
+            "**What the network really does:** its prediction never uses this row (it averages all positions). "
+            "The trained SelfAttention block changes the features only for the head's own prediction."
+        ),
         "self.cell": (
-            "**Cell j = (row {row}, col {col}):** $q_i \\cdot k_j = {dot:.2f}$, scaled {scaled:.3f}, "
-            "weight {weight:.4f}."
+            "**Cell j = (row {row}, col {col}):** $q_i \\cdot k_j = {dot:.2f}$ (unscaled), scaled {scaled:.3f}, "
+            "weight {weight}."
         ),
         # Readouts and comparisons.
         "readout": (
             "**Entropy** H = {entropy:.3f} nats · **effective positions** exp(H) = {effective:.1f} of {n} · "
-            "**top-{k} mass** {mass:.1%} · the contour holds {share:.0%} of the mass in {cells} positions.\n\n"
+            "**top-{k} mass** {mass:.1%} · the contour holds {share:.0%} of the mass in {positions}.\n\n"
             "*{summary}*"
         ),
         "gradcam.agreement": (
             "**Agreement with Grad-CAM for {label}:** Spearman rank correlation {rho:.2f}, "
-            "top-{k} overlap {overlap:.0%}. Grad-CAM asks the gradients after the fact; the head's weights are "
-            "what the model actually used."
+            "top-{k} overlap {overlap:.0%}. The network's own prediction came from average pooling; both maps "
+            "are explanations made afterwards."
         ),
         "sanity.result": (
             "**Sanity check:** with random weights of the same scale, the map's rank correlation with the real "
@@ -173,6 +193,154 @@ STRINGS: dict[str, dict[str, str]] = {
         "deletion.y": "probability of {label}",
         "deletion.attention": "heaviest attention first (area {area:.3f})",
         "deletion.random": "random order (area {area:.3f})",
+        # Tables (rows and columns counted from 1 on screen; JSON and files keep 0-based indices).
+        "table.corner": "row \\ col",
+        "table.row": "row {n}",
+        "table.cell": "cell (row, col)",
+        "table.scores.position": "Step 1 numbers: the score s of every position (before dividing by T)",
+        "table.scores.query": "Step 1 numbers: the dot products q·k with every cell, unscaled (before dividing by √dₖ)",
+        "table.weights": (
+            "Step 2 numbers: the weight a of every position; they sum to 1. Tiny weights are written like "
+            "5.0×10⁻⁴ (= 0.0005); none is 0."
+        ),
+        "table.step3.query": "Step 3: the cells the query weighs most",
+        "table.raw": "Softmax weights of the {head}, {rows} rows × {cols} columns; they sum to 1",
+        "lesson.col.dot": "q·k (unscaled)",
+        "lesson.col.scaled": "q·k/√dₖ (scaled)",
+        "lesson.col.weight": "weight a",
+        "count.position": "{n} position|{n} positions",
+        "count.photo": "{n} photo|{n} photos",
+        "count.neighbour": "{n} neighbour|{n} neighbours",
+        # Names of heads, layers and maps; labels drawn on images; download file names.
+        "head.name.class": "class map",
+        "head.name.simple": "SimpleAttention head {n}",
+        "head.name.self": "SelfAttention head {n}",
+        "head.name.feature_self": "feature self-attention",
+        "head.name.generic": "head {head}",
+        "head.name.card": "{base}: {name}",
+        "head.kind.simple": "SimpleAttention pooling",
+        "head.kind.self": "SelfAttention block",
+        "head.kind.generic": "{kind} head",
+        "layer.final": "last feature map",
+        "layer.stage": "earlier stage {n}, {layer}",
+        "map.class": "class map for {label}",
+        "map.query": "{head}, row of cell (row {row}, col {col})",
+        "map.gradcam": "Grad-CAM for {label}, {layer}",
+        "map.random": "{head} with random weights",
+        "label.step": "Step {n}",
+        "label.contour": "contour: smallest region with {share:.0%} of the mass",
+        "label.mass": "mass",
+        "label.probability": "probability",
+        "label.covered": "covered",
+        "download.overlay": "overlay-{head}",
+        "download.weights": "weights-{head}",
+        "download.deletion": "deletion-curve-{label}",
+        # Held-out accuracy from the trained heads' cards.
+        "accuracy.held_out": (
+            "**Measured** on {photos} kept out of training, the share the network names correctly: with average "
+            "pooling alone (the network as it is) {backbone:.1%}; with a trained attention head: {heads}."
+        ),
+        "accuracy.validation": (
+            "**Measured** on {photos} used to choose the training settings (no final test yet), the share the "
+            "network names correctly: with average pooling alone {backbone:.1%}; with a trained attention head: "
+            "{heads}."
+        ),
+        "accuracy.item": "{name} {value:.1%}",
+        "list.separator": "; ",
+        "sentence.separator": " ",
+        "accuracy.not_better": "So attention pooling does not make this network more accurate.",
+        "accuracy.better": "So the trained {name} is {diff:.1%} more accurate here.",
+        # Comparison with a post-hoc map, and the sanity check.
+        "compare.result": (
+            "**Grad-CAM for {label} ({layer})** against this map: Spearman rank correlation ρ = {rho:.2f} (1: the "
+            "same order of positions, 0: unrelated), top-{k} overlap {overlap:.0%}."
+        ),
+        "compare.independent": (
+            "Grad-CAM here comes from the gradients at an earlier stage, not from the scores this head uses, so "
+            "agreement is evidence, not a given."
+        ),
+        "compare.circular": (
+            "**They agree by construction:** at this layer Grad-CAM is about ReLU($w_c \\cdot x_p$) and the class "
+            "map is softmax($w_c \\cdot x_p / T$), the same scores, so a high agreement is guaranteed and proves "
+            "nothing."
+        ),
+        "compare.query": (
+            "A SelfAttention row shows which cells resemble the query cell, not evidence for a class, so low "
+            "agreement is expected."
+        ),
+        "compare.note": (
+            "The network's prediction came from average pooling; both maps are explanations made afterwards."
+        ),
+        "sanity.pass": (
+            "**Sanity check passed:** with its weights replaced by random numbers of the same size, this head's map "
+            "has Spearman rank correlation ρ = {rho:.2f} with the real one, no higher than {threshold:.2f}, the "
+            "mean ρ between this head's maps of two different photos. The map depends on the head's weights."
+        ),
+        "sanity.fail": (
+            "**Sanity check failed:** with random weights the map still has Spearman rank correlation "
+            "ρ = {rho:.2f} with the real one, higher than {threshold:.2f}, the mean ρ between this head's maps of "
+            "two different photos. Much of the map's shape comes from the grid or the photo, not the head's weights."
+        ),
+        # Predict, then reveal.
+        "guess.prompt": "Before you see the map: click where you think the model will look.",
+        "guess.result": (
+            "Your cell (row {row}, col {col}) and its {neighbours} hold {mass:.1%} of the attention; a uniform map "
+            "would give them {uniform:.1%}, so that is {ratio:.1f} × uniform. Your cell ranks {rank} of {n} "
+            "(1 = the heaviest)."
+        ),
+        "guess.good": "Good guess: the model looks there much more than at an average place.",
+        "guess.fair": "Close: the model looks there a little more than at an average place.",
+        "guess.miss": "Not quite: the model looks there less than at an average place. Find where it does look.",
+        # Occlusion and deletion, explained.
+        "occlusion.fell": "Covering them lowered {label}: those cells held evidence the network used for it.",
+        "occlusion.rose": (
+            "Covering them raised {label}. That can happen: the covered cells may have held evidence for competing "
+            "classes, and the flat patch of mean colour is itself something the network sees."
+        ),
+        "occlusion.same": "Hardly any change: the network found enough evidence for {label} elsewhere in the photo.",
+        "deletion.caption": (
+            "Each point covers more grid cells with grey and asks the network again for the probability of {label}: "
+            "one line covers the cells with the most attention first, the other covers them in a random order. "
+            "The smaller the area under a line, the more the first cells covered mattered."
+        ),
+        "deletion.faster": (
+            "Covering by attention hurts sooner than covering at random (area {attention:.3f} against "
+            "{random:.3f}): the map points at evidence the network needs."
+        ),
+        "deletion.slower": (
+            "Covering by attention does not hurt sooner than covering at random (area {attention:.3f} against "
+            "{random:.3f}): this map does not point at the evidence this prediction depends on."
+        ),
+        "link.upload": (
+            "This link cannot bring back your uploaded photo: the server does not keep uploads, so links only "
+            "reopen the example photos. It opens the lesson with the same settings; send the photo along with it."
+        ),
+        # Errors: settings (LessonSettings.checked) and the safe image loader (ImageRejected).
+        "error.generic": "Something went wrong on the server; please try again.",
+        "error.settings.head": "Unknown head “{value}”; choose one of {choices}.",
+        "error.settings.temperature": "Temperature must be between {low} and {high}.",
+        "error.settings.temperature_positive": "Temperature must be positive.",
+        "error.settings.query": "The query must be fractions of width and height in [0, 1].",
+        "error.settings.colormap": "Unknown colormap “{value}”; choose one of {choices}.",
+        "error.settings.opacity": "Opacity must be between 0 and 1.",
+        "error.settings.share": "The share of mass must be in (0, 1].",
+        "error.settings.top_k": "k must be at least 1.",
+        "error.settings.language": "Unknown language “{value}”; choose one of {choices}.",
+        "error.settings.class": "Class must be {top1} (top-1) or an index from 0 to {last}.",
+        "error.settings.layer": "Unknown layer “{value}”; choose one of {choices}.",
+        "error.settings.cell": "Cell (row {row}, col {col}) is outside the {h} × {w} grid.",
+        "error.image.too_many_pixels_to_decode": "The image has too many pixels to decode safely (limit {limit:,}).",
+        "error.image.not_an_image": "This file is not an image cnnattn can read; use one of {formats}.",
+        "error.image.damaged": "The image file is damaged or truncated and cannot be decoded.",
+        "error.image.not_a_file": "{name} is not a regular file.",
+        "error.image.unreadable": "Cannot read {name}: {reason}.",
+        "error.image.too_large": "The file is {size_mb:.1f} MB; the limit is {limit_mb} MB.",
+        "error.image.empty": "The file is empty.",
+        "error.image.too_many_pixels": "The image is {width}x{height} pixels; the limit is {limit_mp} megapixels.",
+        "error.image.too_small": "The image is {width}x{height} pixels; each side needs at least {min_side}.",
+        "error.image.too_narrow": (
+            "The image is {width}x{height} pixels; its sides may differ by at most {max_aspect:g} times."
+        ),
         "error.no_photo": "Upload a photo, pick an example or freeze a webcam frame first.",
         "error.expired": "This photo is no longer cached on the server; please upload it again.",
         "error.no_frame": "Start the webcam first, then freeze a frame.",
@@ -203,7 +371,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "lesson.class": "类别图所用的类别（用该类别的分类器行给各位置打分）",
         "lesson.top1": "第 1 名预测",
         "lesson.layer": "层（仅用于特征自注意力；其他注意力头使用最后一层特征图）",
-        "self.layer": "层 **{layer}**：{h} × {w} 的网格，每格对应 {stride} × {stride} 个输入像素。",
+        "self.layer": "层：**{layer}**，{h} × {w} 的网格，每格对应 {stride} × {stride} 个输入像素。",
         "explore.raw_weights": "类别图的原始权重",
         "lesson.intro": (
             "## 用你自己的照片一步步理解注意力\n选一张照片（或打开摄像头），然后跟着下面三个步骤走。所有数字都来自"
@@ -250,10 +418,10 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "pool.head.class": (
             "**类别图**直接用分类器中 **{label}** 那一行作为 1×1 卷积，因此不需要训练：一个位置的得分就是它支持"
-            "“{label}”的证据。"
+            "“{label}”的证据。网络自己从不生成这张图：它做判断时把所有位置平均（平均池化）。"
         ),
-        "pool.head.simple": "一个训练过的 **SimpleAttention** 注意力头（`{head}`）：它的 1×1 卷积是学出来的。",
-        "pool.head.generic": "注意力头 `{head}` 给每个位置打分；对所有位置做 softmax 得到权重。",
+        "pool.head.simple": "**{head}** 是训练过的：它的 1×1 卷积是从照片中学出来的。",
+        "pool.head.generic": "注意力头 {head} 给每个位置打分；对所有位置做 softmax 得到权重。",
         "pool.step1": (
             "**第 1 步：给每个位置打分。** 骨干网络把照片变成 {h} × {w} = {n} 个位置的网格，每个位置是一个含 "
             "{c} 个数的向量 $x_p$。1×1 卷积给每个位置一个得分 $s_p = w^\\top x_p + b$。这里得分从 {low:.2f} "
@@ -265,13 +433,19 @@ STRINGS: dict[str, dict[str, str]] = {
             "越集中。现在最大的权重是 {top:.4f}；均匀分布时每个位置是 1/{n} = {uniform:.4f}。"
         ),
         "pool.step3": (
-            "**第 3 步：加权求和就是分类器看到的特征。** $z = \\sum_p a_p x_p$ 是一个含 {c} 个数的向量：按注意力"
-            "加权的各位置平均。普通的平均池化给每个位置相同的 1/{n}。送入同一个分类器后，注意力池化给"
-            "“**{label}**”的概率是 {attention:.1%}，平均池化是 {average:.1%}。"
+            "**第 3 步：加权求和。** $z = \\sum_p a_p x_p$ 是一个含 {c} 个数的向量：按注意力加权的各位置平均。"
+            "**网络实际的做法：**它从不使用这些权重，而是把全部 {n} 个位置直接平均（平均池化，每个权重都是 1/{n}），"
+            "给“**{label}**”的概率是 {average}。**假如**改用这些权重做池化呢？同一个分类器会给“**{label}**”"
+            "{attention}。这是对网络做的一个实验，并不是网络做判断的方式。"
+        ),
+        "pool.step3.circular": (
+            "**为什么“{label}”在这里会上升：**类别图按每个位置对“{label}”的得分给它加权，分类器随后又用同一行"
+            "“{label}”给混合结果打分。支持“{label}”的位置分量更重，所以它的得分被推高：logit 从 {before:.2f}"
+            "（平均池化）变为 {after:.2f}。答案本身被喂了进去，所以这种上升并不能说明注意力有帮助。"
         ),
         "pool.cell": (
             "**格子（第 {row} 行，第 {col} 列）：** 得分 $s = {score:.3f}$，权重 "
-            "$a = e^{{s/T}} / \\sum_q e^{{s_q/T}} = {weight:.4f}$，是均匀权重 1/{n} 的 {ratio:.2f} 倍。"
+            "$a = e^{{s/T}} / \\sum_q e^{{s_q/T}}$ = {weight}，是均匀权重 1/{n} 的 {ratio} 倍。"
         ),
         "self.formula": (
             r"$$a_{ij} = \mathrm{softmax}_j\Big(\frac{q_i \cdot k_j}{\sqrt{d_k}} \Big/ T\Big) \qquad "
@@ -281,34 +455,42 @@ STRINGS: dict[str, dict[str, str]] = {
             "最简单的 SelfAttention，没有任何需要学习的参数：**Q = K = V = x**，即骨干网络"
             "自己的特征（$d_k$ = {d}）。这样，查询位置会关注那些特征和自己相似的位置。"
         ),
-        "self.head.self": "一个训练过的 **SelfAttention** 注意力头（`{head}`），Q、K、V 都是学出来的 1×1 投影。",
-        "self.head.generic": "注意力头 `{head}` 把查询格子和每个格子比较；对这一行做 softmax 得到权重。",
+        "self.head.self": "**{head}** 是训练过的：它的 1×1 投影 Q、K、V 是从照片中学出来的。",
+        "self.head.generic": "注意力头 {head} 把查询格子和每个格子比较；对这一行做 softmax 得到权重。",
         "self.step1": (
             "**第 1 步：用查询和每个键比较。** 查询是格子 i =（第 {row} 行，第 {col} 列），即照片上的圆圈；点击别的"
-            "格子可以移动它。它的查询向量 $q_i$ 与每个格子 j 的键 $k_j$ 做点积，两者越匹配点积越大。点积从 {low:.1f} "
-            "到 {high:.1f}。"
+            "格子可以移动它。它的查询向量 $q_i$ 与每个格子 j 的键 $k_j$ 做点积，两者越匹配点积越大。尚未缩放的点积"
+            "（第 1 步的表格显示的就是它们）从 {low:.1f} 到 {high:.1f}。"
         ),
         "self.step2": (
             "**第 2 步：乘以 $1/\\sqrt{{d_k}}$，再做 softmax。** 这里 $d_k$ = {d}，$\\sqrt{{d_k}}$ = {root:.2f}。"
             "长向量的点积会随长度变大；除以它可以避免 softmax 只挑出一个格子。缩放后的得分从 {low:.2f} 到 "
-            "{high:.2f}。温度 T = {t:g} 的 softmax 把这一行变成总和为 1 的权重（这里是 {total:.4f}），"
-            "最大的是 {top:.4f}。"
+            "{high:.2f}。温度 T = {t:g} 的 softmax 把这一行变成总和为 1 的权重（这里是 {total:.4f}，第 2 步的表格"
+            "显示这些权重），最大的是 {top:.4f}。"
         ),
         "self.step3": (
             "**第 3 步：混合各个值向量。** 查询的输出是 $o_i = \\sum_j a_{{ij}} v_j$。它与查询自己的值向量 $v_i$ 的"
             "余弦相似度是 {cosine:.3f}（等于 1 表示它只看了自己）。"
         ),
+        "self.step3.untrained": (
+            "**网络实际的做法：**它的预测从不使用这一行（它把所有位置平均）。这里没有任何训练过的参数：这一行只显示"
+            "哪些格子的特征和查询格子相似。"
+        ),
+        "self.step3.trained": (
+            "**网络实际的做法：**它的预测从不使用这一行（它把所有位置平均）。训练过的 SelfAttention 模块只在这个"
+            "注意力头自己的预测里改变特征。"
+        ),
         "self.cell": (
-            "**格子 j =（第 {row} 行，第 {col} 列）：** $q_i \\cdot k_j = {dot:.2f}$，缩放后 {scaled:.3f}，"
-            "权重 {weight:.4f}。"
+            "**格子 j =（第 {row} 行，第 {col} 列）：** $q_i \\cdot k_j = {dot:.2f}$（未缩放），缩放后 {scaled:.3f}，"
+            "权重 {weight}。"
         ),
         "readout": (
             "**熵** H = {entropy:.3f} 奈特 · **有效位置数** exp(H) = {effective:.1f}（共 {n} 个）· "
-            "**前 {k} 个位置的权重** {mass:.1%} · 轮廓内的 {cells} 个位置包含 {share:.0%} 的权重。\n\n*{summary}*"
+            "**前 {k} 个位置的权重** {mass:.1%} · 轮廓内的 {positions}包含 {share:.0%} 的权重。\n\n*{summary}*"
         ),
         "gradcam.agreement": (
             "**与“{label}”的 Grad-CAM 的一致性：** Spearman 秩相关 {rho:.2f}，前 {k} 个位置重合 {overlap:.0%}。"
-            "Grad-CAM 是事后用梯度推断的；注意力头的权重则是模型实际使用的。"
+            "网络自己的预测来自平均池化；这两张图都是事后做出的解释。"
         ),
         "sanity.result": (
             "**合理性检验：** 换成同样尺度的随机权重后，新图与原图的秩相关是 {rho:.2f}。真正解释网络的图，在权重"
@@ -323,6 +505,135 @@ STRINGS: dict[str, dict[str, str]] = {
         "deletion.y": "“{label}”的概率",
         "deletion.attention": "先遮注意力最高的（面积 {area:.3f}）",
         "deletion.random": "随机顺序（面积 {area:.3f}）",
+        "table.corner": "行 \\ 列",
+        "table.row": "第 {n} 行",
+        "table.cell": "格子（行, 列）",
+        "table.scores.position": "第 1 步的数字：每个位置的得分 s（除以 T 之前）",
+        "table.scores.query": "第 1 步的数字：与每个格子的点积 q·k，未缩放（除以 √dₖ 之前）",
+        "table.weights": (
+            "第 2 步的数字：每个位置的权重 a，总和为 1。很小的权重写成 5.0×10⁻⁴（= 0.0005）这样；没有一个是 0。"
+        ),
+        "table.step3.query": "第 3 步：查询最看重的格子",
+        "table.raw": "{head}的 softmax 权重，{rows} 行 × {cols} 列，总和为 1",
+        "lesson.col.dot": "q·k（未缩放）",
+        "lesson.col.scaled": "q·k/√dₖ（缩放后）",
+        "lesson.col.weight": "权重 a",
+        "count.position": "{n} 个位置",
+        "count.photo": "{n} 张照片",
+        "count.neighbour": "{n} 个相邻格子",
+        "head.name.class": "类别图",
+        "head.name.simple": "SimpleAttention 注意力头 {n}",
+        "head.name.self": "SelfAttention 注意力头 {n}",
+        "head.name.feature_self": "特征自注意力",
+        "head.name.generic": "注意力头 {head}",
+        "head.name.card": "{base}：{name}",
+        "head.kind.simple": "SimpleAttention 池化",
+        "head.kind.self": "SelfAttention 模块",
+        "head.kind.generic": "{kind} 注意力头",
+        "layer.final": "最后一层特征图",
+        "layer.stage": "较早的第 {n} 个阶段",
+        "map.class": "“{label}”的类别图",
+        "map.query": "{head}，格子（第 {row} 行，第 {col} 列）的那一行",
+        "map.gradcam": "“{label}”的 Grad-CAM，{layer}",
+        "map.random": "{head}（随机权重）",
+        "label.step": "第 {n} 步",
+        "label.contour": "轮廓：包含 {share:.0%} 权重的最小区域",
+        "label.mass": "权重占比",
+        "label.probability": "概率",
+        "label.covered": "已遮挡",
+        "download.overlay": "叠加图-{head}",
+        "download.weights": "权重-{head}",
+        "download.deletion": "删除曲线-{label}",
+        "accuracy.held_out": (
+            "**实测**：在训练时没有用过的 {photos}上，网络认对的比例：只用平均池化（网络本来的做法）{backbone:.1%}；"
+            "加上训练过的注意力头：{heads}。"
+        ),
+        "accuracy.validation": (
+            "**实测**：在用来选择训练设置的 {photos}上（还没有最终测试），网络认对的比例：只用平均池化 "
+            "{backbone:.1%}；加上训练过的注意力头：{heads}。"
+        ),
+        "accuracy.item": "{name} {value:.1%}",
+        "list.separator": "；",
+        "sentence.separator": "",
+        "accuracy.not_better": "所以注意力池化并没有让这个网络更准确。",
+        "accuracy.better": "所以训练过的 {name}在这里准确率高 {diff:.1%}。",
+        "compare.result": (
+            "**“{label}”的 Grad-CAM（{layer}）**与这张图相比：Spearman 秩相关 ρ = {rho:.2f}（1 表示位置的排序完全"
+            "相同，0 表示无关），前 {k} 个位置重合 {overlap:.0%}。"
+        ),
+        "compare.independent": (
+            "这里的 Grad-CAM 来自较早阶段的梯度，而不是这个注意力头所用的得分，所以两者一致是一种证据，而不是必然。"
+        ),
+        "compare.circular": (
+            "**两者必然一致：**在这一层，Grad-CAM 约等于 ReLU($w_c \\cdot x_p$)，类别图是 "
+            "softmax($w_c \\cdot x_p / T$)，用的是同样的得分，所以一致性高是注定的，什么也证明不了。"
+        ),
+        "compare.query": (
+            "SelfAttention 的一行显示的是哪些格子和查询格子相似，而不是某个类别的证据，所以一致性低是意料之中的。"
+        ),
+        "compare.note": "网络的预测来自平均池化；这两张图都是事后做出的解释。",
+        "sanity.pass": (
+            "**合理性检验通过：**把权重换成同样大小的随机数后，新图与原图的 Spearman 秩相关 ρ = {rho:.2f}，"
+            "不高于 {threshold:.2f}（这个注意力头在两张不同照片上的图之间的平均 ρ）。这张图取决于注意力头的权重。"
+        ),
+        "sanity.fail": (
+            "**合理性检验未通过：**换成随机权重后，新图与原图的 Spearman 秩相关仍有 ρ = {rho:.2f}，高于 "
+            "{threshold:.2f}（这个注意力头在两张不同照片上的图之间的平均 ρ）。这张图的形状很大程度上来自网格或照片，"
+            "而不是注意力头的权重。"
+        ),
+        "guess.prompt": "看到热力图之前：点击你认为模型会看的地方。",
+        "guess.result": (
+            "你选的格子（第 {row} 行，第 {col} 列）和它的 {neighbours}共占 {mass:.1%} 的注意力；均匀分布时它们只占 "
+            "{uniform:.1%}，所以是均匀情况的 {ratio:.1f} 倍。你的格子在 {n} 个位置中排第 {rank}（第 1 是权重最大的）。"
+        ),
+        "guess.good": "猜得好：模型看那里比看一般的地方多得多。",
+        "guess.fair": "接近了：模型看那里比看一般的地方稍多一些。",
+        "guess.miss": "不太对：模型看那里比看一般的地方还少。找找它真正看的地方吧。",
+        "occlusion.fell": "遮住它们后“{label}”下降了：这些格子里有网络判断它时用到的证据。",
+        "occlusion.rose": (
+            "遮住它们后“{label}”反而上升了。这是可能的：被遮住的格子可能含有支持其他类别的证据，而且那块平均颜色的"
+            "平坦区域本身也是网络看到的输入。"
+        ),
+        "occlusion.same": "几乎没有变化：网络在照片的其他地方找到了足够支持“{label}”的证据。",
+        "deletion.caption": (
+            "每个点用灰色多遮住一些格子，再让网络重新给出“{label}”的概率：一条线先遮注意力最高的格子，另一条按随机"
+            "顺序遮。线下面积越小，说明最先遮住的格子越重要。"
+        ),
+        "deletion.faster": (
+            "按注意力遮挡比随机遮挡更早让概率下降（面积 {attention:.3f}，随机为 {random:.3f}）：这张图指向了网络需要"
+            "的证据。"
+        ),
+        "deletion.slower": (
+            "按注意力遮挡并不比随机遮挡更早让概率下降（面积 {attention:.3f}，随机为 {random:.3f}）：这张图没有指向"
+            "这个预测所依赖的证据。"
+        ),
+        "link.upload": (
+            "这个链接无法带回你上传的照片：服务器不保存上传的文件，所以链接只能重新打开示例照片。它会用同样的设置打开"
+            "课堂页面；请把照片和链接一起发送。"
+        ),
+        "error.generic": "服务器出了问题，请再试一次。",
+        "error.settings.head": "没有名为“{value}”的注意力头；请从列表中选择。",
+        "error.settings.temperature": "温度必须在 {low} 到 {high} 之间。",
+        "error.settings.temperature_positive": "温度必须大于 0。",
+        "error.settings.query": "查询位置必须是 0 到 1 之间的宽度和高度比例。",
+        "error.settings.colormap": "没有名为“{value}”的色图；请从 {choices} 中选择。",
+        "error.settings.opacity": "不透明度必须在 0 到 1 之间。",
+        "error.settings.share": "权重比例必须大于 0 且不超过 1。",
+        "error.settings.top_k": "k 至少为 1。",
+        "error.settings.language": "不支持这种语言；请选择英语或中文。",
+        "error.settings.class": "类别必须是 {top1}（第 1 名预测）或 0 到 {last} 之间的编号。",
+        "error.settings.layer": "没有这个层；请从列表中选择。",
+        "error.settings.cell": "格子（第 {row} 行，第 {col} 列）不在 {h} × {w} 的网格内。",
+        "error.image.too_many_pixels_to_decode": "这张图片的像素太多，无法安全解码（上限 {limit:,}）。",
+        "error.image.not_an_image": "这个文件不是 cnnattn 能读取的图片；请使用 {formats} 之一。",
+        "error.image.damaged": "图片文件已损坏或不完整，无法解码。",
+        "error.image.not_a_file": "{name} 不是普通文件。",
+        "error.image.unreadable": "无法读取 {name}。",
+        "error.image.too_large": "文件大小为 {size_mb:.1f} MB；上限是 {limit_mb} MB。",
+        "error.image.empty": "文件是空的。",
+        "error.image.too_many_pixels": "图片为 {width}x{height} 像素；上限是 {limit_mp} 百万像素。",
+        "error.image.too_small": "图片为 {width}x{height} 像素；每条边至少需要 {min_side} 像素。",
+        "error.image.too_narrow": "图片为 {width}x{height} 像素；长边最多只能是短边的 {max_aspect:g} 倍。",
         "error.no_photo": "请先上传照片、选择示例或定格一帧摄像头画面。",
         "error.expired": "服务器上已没有这张照片的缓存，请重新上传。",
         "error.no_frame": "请先打开摄像头，再定格画面。",
@@ -341,3 +652,55 @@ def text(key: str, language: str = "en", **values) -> str:
         raise ValueError(f"Unknown language {language!r}; choose one of {tuple(STRINGS)}.")
     template = STRINGS[language][key]
     return template.format(**values) if values else template
+
+
+def count(key: str, n: int, language: str = "en") -> str:
+    """A number with its noun, e.g. "1 position" / "2 positions" / "2 个位置": entries hold "singular|plural"
+    (English) or one form (Chinese, which has no plural)."""
+    forms = text(key, language, n=n).split("|")
+    return forms[0] if n == 1 or len(forms) == 1 else forms[1]
+
+
+class UserError(ValueError):
+    """A mistake a person can fix, named by its i18n key, so any front end can word it in their language
+    (`error_message`); `str()` gives the English sentence for logs and the CLI."""
+
+    def __init__(self, key: str, **values):
+        super().__init__(text(key, "en", **values))
+        self.key = key  # an entry of STRINGS, e.g. "error.image.empty"
+        self.values = values  # what fills the entry's {fields}
+
+    def __reduce__(self):
+        # Pickling (process pools, remote workers) must rebuild from the key, not the English sentence.
+        return _rebuild_user_error, (type(self), self.key, self.values)
+
+
+def _rebuild_user_error(kind: type[UserError], key: str, values: dict) -> UserError:
+    return kind(key, **values)
+
+
+def error_message(error: BaseException, language: str = "en") -> str:
+    """The one sentence a person sees for `error`: translated when it is a `UserError`; any other
+    error's own message in English and a generic sentence in other languages (never a traceback)."""
+    if isinstance(error, UserError):
+        return text(error.key, language, **error.values)
+    return str(error) if language == "en" and str(error) else text("error.generic", language)
+
+
+# Latin-script words a Chinese page may show: model, method and format names, colormaps, units. Checked
+# on every lesson view by the tests (at most 30 entries); anything else in Latin script is untranslated.
+CHINESE_ALLOWLIST = frozenset({
+    "cnnattn", "efficientnet_lite0", "EfficientNet-Lite0", "ImageNet", "Grad-CAM", "Spearman", "softmax",
+    "SimpleAttention", "SelfAttention", "logit", "exp", "ReLU", "GPU", "MB", "JPEG", "PNG", "WEBP", "GIF", "BMP",
+    "TIFF", "JSON", "npy", "inferno", "viridis", "cividis", "magma", "plasma", "turbo", "gray", "iPod",
+})  # fmt: skip
+_LATEX = re.compile(r"\$\$.*?\$\$|\$[^$]*\$", re.DOTALL)
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*")
+
+
+def untranslated_words(shown: str, allowed: frozenset[str] = CHINESE_ALLOWLIST) -> list[str]:
+    """Latin-script words of two or more letters in `shown`, outside LaTeX formulas and `allowed`:
+    what a Chinese page must not contain. Single letters are maths (T, H, k, x)."""
+    allowed = {word.lower() for word in allowed}  # "JSON" also allows the file suffix ".json"
+    words = _WORD.findall(_LATEX.sub(" ", shown))
+    return [word for word in words if sum(c.isalpha() for c in word) > 1 and word.lower() not in allowed]

@@ -22,6 +22,7 @@ from cnnattn.backbones import Encoded
 from cnnattn.explain import Explainer, Explanation
 from cnnattn.image.loading import load_image
 from cnnattn.lesson import steps
+from cnnattn.lesson.checks import reference_layer
 from cnnattn.payload import build_payload
 
 Value = TypeVar("Value")
@@ -118,6 +119,12 @@ class Pipeline:
     def gradcam(self, photo: Image.Image, class_index: int, layer: str | None = None) -> np.ndarray:
         """Grad-CAM of the backbone for one class on the heads' grid, summing to 1."""
         return steps.gradcam_grid(self.explainer.backbone, self.inputs(photo), class_index, layer)
+
+    def reference_map(self, photo: Image.Image, class_index: int) -> tuple[str, np.ndarray]:
+        """(layer, map): Grad-CAM at the earliest kept stage on the heads' grid, the lesson's comparison
+        that is not computed from the class map's own scores (`cnnattn.lesson.checks`)."""
+        layer = reference_layer(self.explainer.backbone)
+        return layer, self.gradcam(photo, class_index, layer)
 
     def occlusion(self, photo: Image.Image, mask: np.ndarray) -> steps.Occlusion:
         """The photo with the grid cells in `mask` covered, encoded again."""

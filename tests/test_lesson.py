@@ -288,8 +288,10 @@ def test_view_shows_weights_summing_to_one_in_both_languages(explainer, features
     photo = load_image(example_photos["cheetah"])
     for head in lesson.head_ids(explainer.heads):
         view = lesson_view(explainer.heads, photo, encoded, LessonSettings(head=str(head), language=language))
-        shown = np.array([row[1:] for row in view.weights.rows], dtype=float)
-        assert shown.sum() == pytest.approx(1.0, abs=shown.size * 5e-5)
+        assert view.weights.values.sum() == pytest.approx(1.0, abs=1e-9)
+        np.testing.assert_allclose(view.weights.values, view.weights_grid, atol=1e-6)
+        assert len(view.weights.rows) == view.weights_grid.shape[0]
+        assert len(view.weights.headers) == view.weights_grid.shape[1] + 1  # the row labels, then every column
         assert view.images[0].size == view.images[1].size
         if language == "zh":
             assert "第 1 步" in view.step_texts[0]

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from cnnattn.i18n import UserError
+
 MAX_FILE_BYTES = 25 * 1024 * 1024  # larger uploads are refused before reading
 MAX_PIXELS = 40_000_000  # 40 MP: a large phone photo; beyond that decoding costs too much memory
 MIN_SIDE = 16  # smaller images hold no spatial structure to attend to
@@ -24,8 +26,9 @@ MAX_ASPECT = 10.0  # panoramas wider than this would give a one-row attention gr
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 
 
-class ImageRejected(ValueError):
-    """The input is not an image cnnattn can use; the message is one sentence for the user."""
+class ImageRejected(UserError):
+    """The input is not an image cnnattn can use; the message is one sentence for the user, and its key
+    (an "error.image.*" entry of `cnnattn.i18n`) words it in other languages."""
 
 
 def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
@@ -48,14 +51,12 @@ def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise ImageRejected(f"The image has too many pixels to decode safely (limit {MAX_PIXELS:,}).") from exc
+            raise ImageRejected("error.image.too_many_pixels_to_decode", limit=MAX_PIXELS) from exc
         except Image.UnidentifiedImageError as exc:
-            raise ImageRejected(
-                f"This file is not an image cnnattn can read; use one of {', '.join(ALLOWED_FORMATS)}."
-            ) from exc
+            raise ImageRejected("error.image.not_an_image", formats=", ".join(ALLOWED_FORMATS)) from exc
         except (OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError) as exc:
             # PIL's parsers report damaged files with all of these; none is the user's to debug.
-            raise ImageRejected("The image file is damaged or truncated and cannot be decoded.") from exc
+            raise ImageRejected("error.image.damaged") from exc
 
 
 def _read_bytes(source: str | Path | bytes) -> bytes:
@@ -67,33 +68,27 @@ def _read_bytes(source: str | Path | bytes) -> bytes:
             # O_NONBLOCK: opening a FIFO must not wait for a writer; regular files ignore the flag.
             with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as file:
                 if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-                    raise ImageRejected(f"{path.name} is not a regular file.")  # a FIFO or /dev/zero never ends
+                    raise ImageRejected("error.image.not_a_file", name=path.name)  # a FIFO or /dev/zero never ends
                 data = file.read(MAX_FILE_BYTES + 1)  # bounded: the file may grow after any size check
         except ImageRejected:
             raise
         except OSError as exc:
-            raise ImageRejected(f"Cannot read {path.name}: {exc.strerror or exc}.") from exc
+            raise ImageRejected("error.image.unreadable", name=path.name, reason=exc.strerror or exc) from exc
     if len(data) > MAX_FILE_BYTES:
-        raise ImageRejected(_too_large(len(data)))
+        raise ImageRejected("error.image.too_large", size_mb=len(data) / 2**20, limit_mb=MAX_FILE_BYTES // 2**20)
     if not data:
-        raise ImageRejected("The file is empty.")
+        raise ImageRejected("error.image.empty")
     return data
-
-
-def _too_large(size: int) -> str:
-    return f"The file is {size / 2**20:.1f} MB; the limit is {MAX_FILE_BYTES // 2**20} MB."
 
 
 def _check_dimensions(image: Image.Image) -> Image.Image:
     width, height = image.size
     if width * height > MAX_PIXELS:
-        raise ImageRejected(f"The image is {width}x{height} pixels; the limit is {MAX_PIXELS // 1_000_000} megapixels.")
+        raise ImageRejected("error.image.too_many_pixels", width=width, height=height, limit_mp=MAX_PIXELS // 1_000_000)
     if min(width, height) < MIN_SIDE:
-        raise ImageRejected(f"The image is {width}x{height} pixels; each side needs at least {MIN_SIDE}.")
+        raise ImageRejected("error.image.too_small", width=width, height=height, min_side=MIN_SIDE)
     if max(width, height) / min(width, height) > MAX_ASPECT:
-        raise ImageRejected(
-            f"The image is {width}x{height} pixels; its sides may differ by at most {MAX_ASPECT:g} times."
-        )
+        raise ImageRejected("error.image.too_narrow", width=width, height=height, max_aspect=MAX_ASPECT)
     return image
 
 

@@ -27,6 +27,7 @@ from cnnattn.analysis.gradcam import gradcam
 from cnnattn.analysis.metrics import trapezoid_auc
 from cnnattn.backbones import FINAL, Backbone, Encoded
 from cnnattn.heads import Head, HeadId, MapForm, MapOptions, PositionScores, position_weights, query_row_dots
+from cnnattn.i18n import UserError
 from cnnattn.maps import grid_cell, to_grid, upsample
 
 __all__ = ["FINAL"]
@@ -42,7 +43,7 @@ def find_head(heads, head_id: HeadId) -> Head:
     for head in heads:
         if head.kind == head_id.kind and 0 <= head_id.index < head.num_heads:
             return head
-    raise ValueError(f"Unknown head {head_id}; choose one of {', '.join(map(str, head_ids(heads)))}.")
+    raise UserError("error.settings.head", value=str(head_id), choices=", ".join(map(str, head_ids(heads))))
 
 
 def top1(encoded: Encoded) -> int:
@@ -87,7 +88,7 @@ class QueryLesson:
 
 def _check_temperature(temperature: float) -> None:
     if not temperature > 0:
-        raise ValueError("Temperature must be positive.")
+        raise UserError("error.settings.temperature_positive")
 
 
 @torch.inference_mode()

@@ -1,0 +1,78 @@
+"""Display names in the visitor's language: heads, layers, map captions and download file names.
+
+Ids such as "simple/0" and "blocks.4" stay in links, JSON and files; people read "SimpleAttention head 1"
+or "SimpleAttention 注意力头 1". Heads are counted from 1 on screen, like grid rows and columns.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cnnattn.backbones import FINAL, Backbone
+from cnnattn.heads import Head, HeadId
+from cnnattn.heads.simple import TrainedHead
+from cnnattn.i18n import STRINGS, UserError, text
+
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\s/\\:*?"<>|“”]+')
+
+
+def head_name(head: Head, index: int, language: str = "en") -> str:
+    """e.g. "class map", "SimpleAttention head 2" / "SimpleAttention 注意力头 2", plus a name the head's
+    card gives it ("head.name.card"); kinds without an entry of their own show their id."""
+    key = f"head.name.{head.kind}"
+    if key not in STRINGS[language]:
+        return text("head.name.generic", language, head=str(HeadId(head.kind, index, single=head.num_heads == 1)))
+    base = text(key, language, n=index + 1)
+    name = _card_name(head, index, language)
+    return text("head.name.card", language, base=base, name=name) if name else base
+
+
+def kind_name(head: Head, language: str = "en") -> str:
+    """The kind as a whole, e.g. "SimpleAttention pooling": what a card's accuracy is about."""
+    key = f"head.kind.{head.kind}"
+    return text(key, language) if key in STRINGS[language] else text("head.kind.generic", language, kind=head.kind)
+
+
+def _card_name(head: Head, index: int, language: str) -> str | None:
+    """A trained head's measured name from its training card, in `language` (else none)."""
+    card = head.card if isinstance(head, TrainedHead) else {}
+    for entry in card.get("heads", []):
+        name = entry.get("name") if entry.get("index") == index else None
+        if isinstance(name, dict) and name.get(language):
+            return str(name[language])
+    return None
+
+
+def layer_name(backbone: Backbone, layer: str, language: str = "en") -> str:
+    """FINAL (or the module it is, e.g. "bn2") -> "last feature map"; an earlier stage -> "earlier stage 1,
+    blocks.4" / "较早的第 1 个阶段" (stages counted from 1 in the backbone's order)."""
+    if layer in backbone.stages:
+        return text("layer.stage", language, n=list(backbone.stages).index(layer) + 1, layer=layer)
+    if layer in (FINAL, backbone.feature_layer):
+        return text("layer.final", language)
+    raise UserError("error.settings.layer", value=layer, choices=", ".join(backbone.layer_names()))
+
+
+def map_label(
+    head: Head,
+    index: int,
+    language: str = "en",
+    class_label: str | None = None,
+    cell: tuple[int, int] | None = None,
+) -> str:
+    """Caption of one map: "class map for cheetah", "SelfAttention head 1, row of cell (row 3, col 5)".
+    `cell` is the 0-based (row, col) of a query row; it is shown counted from 1."""
+    name = head_name(head, index, language)
+    if head.class_conditional and class_label is not None:
+        return text("map.class", language, label=class_label)
+    if cell is not None:
+        return text("map.query", language, head=name, row=cell[0] + 1, col=cell[1] + 1)
+    return name
+
+
+def download_name(what: str, suffix: str, language: str = "en", **values) -> str:
+    """A file name offered for download, from the entry "download.<what>" in `language`, e.g.
+    ``download_name("weights", ".json", "zh", head="类别图")`` -> "权重-类别图.json". Characters that
+    file systems or browsers refuse become "-"."""
+    stem = _UNSAFE_IN_FILE_NAMES.sub("-", text(f"download.{what}", language, **values)).strip("-.")
+    return f"{stem or 'cnnattn'}{suffix}"
