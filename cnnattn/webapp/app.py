@@ -14,7 +14,7 @@ from cnnattn.explain import Encoded, resolve_device
 from cnnattn.i18n import LANGUAGE_CHOICES, text
 from cnnattn.image.loading import MAX_FILE_BYTES
 from cnnattn.pipeline import Pipeline
-from cnnattn.webapp.errors import UserError
+from cnnattn.webapp.errors import UserError, user_errors
 from cnnattn.webapp.explore import ExploreTab, read_upload
 from cnnattn.webapp.gradio_internals import limit_jobs_per_session, pass_raw_upload
 from cnnattn.webapp.lesson_tab import build_lesson_tab
@@ -55,6 +55,7 @@ class Session:
         self.encodings = pipeline.encodings
         self.output_dir = output_dir
 
+    @user_errors
     def encode(self, path: str) -> tuple[Image.Image, Encoded]:
         _, photo, encoded = self.pipeline.encode(read_upload(path))
         return photo, encoded

@@ -8,7 +8,7 @@ from pathlib import Path
 import gradio as gr
 
 from cnnattn.labels import class_names
-from cnnattn.pipeline import Pipeline
+from cnnattn.pipeline import Pipeline, SingleFlightCache, content_key
 from cnnattn.render.outputs import sweep
 from cnnattn.webapp.downloads import ViewSettings, explain_as_shown, write_downloads
 from cnnattn.webapp.errors import UserError, user_errors
@@ -19,6 +19,9 @@ from cnnattn.webapp.view import attention_view
 TOP1 = -1  # class_index meaning "the top-1 predicted class"
 OUTPUT_MAX_AGE_S = 60  # gradio serves its own copy of every returned file, so ours only need to outlive the request
 # The view's settings as JSON, read from the page when a download is asked for (no other request needs them).
+# Answers to a photo run this many at a time: a cached photo's payload is cheap, so a class sending the same
+# photo is not queued behind one model pass; the pipeline still encodes each photo once (single flight).
+EXPLAIN_CONCURRENCY = 4
 READ_SETTINGS = "(image, settings, ...rest) => [image, JSON.stringify(window.cnnattnViews.explore.settings()), ...rest]"
 
 
@@ -50,6 +53,7 @@ class ExploreTab:
         self.pipeline = pipeline
         self.examples = examples
         self.output_dir = output_dir
+        self.payloads: SingleFlightCache[dict] = SingleFlightCache(capacity=32)  # by photo, class and language
 
     @property
     def explainer(self):
@@ -93,7 +97,7 @@ class ExploreTab:
 
     def wire(self, language: gr.Radio) -> None:
         answer = dict(fn=self.explain, inputs=[self.image, self.class_choice, language])
-        answer |= dict(outputs=[self.predictions, self.view, self.notes])
+        answer |= dict(outputs=[self.predictions, self.view, self.notes], concurrency_limit=EXPLAIN_CONCURRENCY)
         self.run.click(**answer, api_name="explain")
         self.image.change(**dict(answer, fn=self.explain_if_photo), api_name=False)
         self.class_choice.input(**dict(answer, fn=self.explain_if_photo), api_name=False)
@@ -112,9 +116,12 @@ class ExploreTab:
     @user_errors
     def explain(self, image: str | None, class_index: int = TOP1, language: str = "en"):
         """The payload of a photo (display JPEG, top-5, every head's map inputs), its top-5 and notes."""
-        payload = self.pipeline.payload(read_upload(image), class_index=checked_class(class_index), language=language)
-        labels = class_names(language)
-        payload |= {"language": language, "class_label": labels[payload["class_index"]]}
+        data, chosen = read_upload(image), checked_class(class_index)
+        payload = self.payloads.get_or_create(
+            f"{content_key(data)}|{chosen}|{language}",
+            lambda: self.pipeline.payload(data, class_index=chosen, language=language),
+        )
+        payload = payload | {"language": language, "class_label": class_names(language)[payload["class_index"]]}
         predictions = {p["label"]: p["prob"] for p in payload["predictions"]}
         notes = "\n".join(f"- {note}" for note in [payload["calibration"], *self.explainer.notes])
         return predictions, payload, notes
