@@ -17,13 +17,30 @@ class SimpleAttention(nn.Module):
     .. math:: a_k(p) = \mathrm{softmax}_p\big((w_k^\top x_p + b_k) / T\big), \qquad
               z_k = \sum_p a_k(p)\, x_p
 
-    With K = 1 this is the seed's SimpleAttention exactly.
+    With K = 1 this is the seed's SimpleAttention exactly. With `hidden` > 0 the score is a small
+    1x1-conv MLP, :math:`w_k^\top \mathrm{ReLU}(U x_p + c) + b_k`, so heads can carve regions a
+    single linear score cannot (the trained checkpoints use it; docs/HEADS.md).
     """
 
-    def __init__(self, in_channels: int, num_heads: int = 1):
+    def __init__(self, in_channels: int, num_heads: int = 1, hidden: int = 0):
         super().__init__()
         self.num_heads = num_heads
-        self.score = nn.Conv2d(in_channels, num_heads, kernel_size=1)
+        if hidden:
+            self.score = nn.Sequential(
+                nn.Conv2d(in_channels, hidden, kernel_size=1), nn.ReLU(), nn.Conv2d(hidden, num_heads, kernel_size=1)
+            )
+        else:
+            self.score = nn.Conv2d(in_channels, num_heads, kernel_size=1)
+
+    @property
+    def score_weight_names(self) -> list[str]:
+        """Names of the scoring weights (not biases): what a randomisation check replaces."""
+        return [f"score.{name}" for name, _ in self.score.named_parameters() if name.endswith("weight")]
+
+    @property
+    def score_output(self) -> nn.Conv2d:
+        """The layer that outputs the K scores."""
+        return self.score[-1] if isinstance(self.score, nn.Sequential) else self.score
 
     def forward(self, x: torch.Tensor, temperature: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
         """Return (pooled (B, K, C), weights (B, K, H, W)); each weight map sums to 1."""

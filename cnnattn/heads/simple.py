@@ -68,12 +68,13 @@ class SimplePooling(TrainedHead):
     def initialise(cls, module: SimpleAttention) -> None:
         # Near-uniform weights reproduce average pooling; small random scores, not zeros, so the K
         # heads can differ.
-        torch.nn.init.normal_(module.score.weight, std=0.01)
-        torch.nn.init.zeros_(module.score.bias)
+        torch.nn.init.normal_(module.score_output.weight, std=0.01)
+        torch.nn.init.zeros_(module.score_output.bias)
 
     def training_outputs(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         pooled, weights = self.module(features)  # (B, K, C), (B, K, h, w)
         return weights.flatten(-2), self.backbone.classify_pooled(pooled.mean(dim=1))
 
     def randomised(self, seed: int) -> SimplePooling:
-        return SimplePooling(self.backbone, with_random_weights(self.module, ["score.weight"], seed), self.card)
+        module = with_random_weights(self.module, self.module.score_weight_names, seed)
+        return SimplePooling(self.backbone, module, self.card)

@@ -1,15 +1,24 @@
-"""Labelled image folders for training heads: file discovery, the held-out split, augmentation,
-and a file cache of frozen-backbone features so epochs cost only the heads.
+"""Labelled image folders for training heads: file discovery, the fixed split, augmentation, and a
+file cache of frozen-backbone features so every epoch and every experiment costs only the heads.
+
+Views of one photo, by view id:
+
+- 0: the clean photo with the app's own no-crop preprocessing (every split);
+- 1..n: augmented photos (random crop, flip, colour jitter), then the same preprocessing (train);
+- TILE_VIEW + j: the photo squashed to a TILE_PIXELS square (j = 0 clean, j > 0 augmented). Tiles
+  of different photos are put side by side in feature space to make mosaics (see `mosaic`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image, ImageEnhance
 from tqdm import tqdm
@@ -17,9 +26,18 @@ from tqdm import tqdm
 from cnnattn.backbones import Backbone
 from cnnattn.image.loading import load_image
 from cnnattn.image.preprocess import Preprocessing
+from cnnattn.training.splits import split_of
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-AUGMENTATION_VERSION = 1  # bump when `augment` changes, so stale caches are not reused
+AUGMENTATION_VERSION = 2  # bump when `augment` or the tile views change, so stale caches are not reused
+TILE_VIEW = 100  # view ids from here on are mosaic tiles
+TILE_PIXELS = 128  # a tile is the photo squashed to this square: a 4x4 grid at stride 32
+
+
+def default_cache_dir() -> Path:
+    """Where features and run states go: $XDG_CACHE_HOME/cnnattn, else ~/.cache/cnnattn."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cnnattn"
 
 
 class DatasetError(ValueError):
@@ -30,6 +48,7 @@ class DatasetError(ValueError):
 class LabelledImage:
     path: Path
     class_index: int  # ImageNet-1k index: position of the wnid in the sorted list of 1000 wnids
+    name: str = ""  # path relative to the folder, '/'-separated: what the split is computed from
 
 
 def imagenet_wnids() -> tuple[str, ...]:
@@ -61,7 +80,7 @@ def find_labelled_images(folder: str | Path) -> list[LabelledImage]:
     for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES):
         relative = path.relative_to(root)
         name = relative.parts[0] if len(relative.parts) > 1 else path.stem.split("_", 1)[0]
-        images.append(LabelledImage(path, _class_of(name, wnid_index, relative)))
+        images.append(LabelledImage(path, _class_of(name, wnid_index, relative), relative.as_posix()))
     if not images:
         raise DatasetError(f"{root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
     return images
@@ -73,13 +92,12 @@ def file_list_sha256(images: list[LabelledImage], root: str | Path) -> str:
     return hashlib.sha256("\n".join(names).encode()).hexdigest()
 
 
-def split_held_out(count: int, held_out: float, seed: int) -> tuple[list[int], list[int]]:
-    """Seeded split by image into (train, held-out) index lists, each sorted."""
-    if not 0 < held_out < 1:
-        raise ValueError(f"--held-out must be a fraction in (0, 1), not {held_out}.")
-    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed)).tolist()
-    n_held = max(1, round(count * held_out))
-    return sorted(order[n_held:]), sorted(order[:n_held])
+def split_indices(images: list[LabelledImage]) -> dict[str, list[int]]:
+    """Indices of the images in each split of the fixed name-hash split (`splits.split_of`)."""
+    groups: dict[str, list[int]] = {"train": [], "validation": [], "held_out": []}
+    for i, image in enumerate(images):
+        groups[split_of(image.name)].append(i)
+    return groups
 
 
 def augment(image: Image.Image, rng: random.Random) -> Image.Image:
@@ -107,14 +125,40 @@ def view_rng(seed: int, name: str, view: int) -> random.Random:
     return random.Random(f"{seed}:{name}:{view}")
 
 
+def tile_input(photo: Image.Image, preprocessing: Preprocessing, pixels: int = TILE_PIXELS) -> torch.Tensor:
+    """The whole photo squashed to a pixels x pixels square, normalised like the app's input (3, p, p)."""
+    resized = photo.resize((pixels, pixels), Image.Resampling.BICUBIC)
+    values = torch.from_numpy(np.array(resized, dtype=np.uint8)).permute(2, 0, 1).float() / 255.0
+    mean = torch.tensor(preprocessing.mean).view(3, 1, 1)
+    std = torch.tensor(preprocessing.std).view(3, 1, 1)
+    return (values - mean) / std
+
+
+def view_input(photo: Image.Image, view: int, preprocessing: Preprocessing, seed: int, name: str) -> torch.Tensor:
+    """Network input (3, H, W) of one view of a photo (see the module docstring for view ids)."""
+    if view >= TILE_VIEW:
+        shown = photo if view == TILE_VIEW else augment(photo, view_rng(seed, name, view))
+        return tile_input(shown, preprocessing)
+    shown = photo if view == 0 else augment(photo, view_rng(seed, name, view))
+    return preprocessing(shown)
+
+
 @dataclass(frozen=True)
 class FeatureSet:
-    """Backbone features of image views; view 0 of an image is the clean app preprocessing."""
+    """Backbone features of image views."""
 
     features: list[torch.Tensor]  # each (C, h, w), float16; h, w vary with the photo's aspect
     image: torch.Tensor  # (N,) index into the image list
-    view: torch.Tensor  # (N,) 0 = clean, 1.. = augmented
+    view: torch.Tensor  # (N,) view id (module docstring)
     labels: torch.Tensor  # (N,) ImageNet class index
+
+    def select(self, images: set[int], views: set[int] | None = None) -> list[int]:
+        """Sample indices of the given images (and views)."""
+        return [
+            i
+            for i, (image, view) in enumerate(zip(self.image.tolist(), self.view.tolist(), strict=True))
+            if image in images and (views is None or view in views)
+        ]
 
 
 @torch.inference_mode()
@@ -122,34 +166,31 @@ def extract_features(
     backbone: Backbone,
     preprocessing: Preprocessing,
     images: list[LabelledImage],
-    views: dict[int, int],
+    views: dict[int, list[int]],
     seed: int,
-    root: Path,
     device: torch.device,
     chunk_dir: Path | None = None,
     chunk_size: int = 50,
 ) -> FeatureSet:
-    """Features for `views[i]` views of image i (view 0 clean, the rest augmented).
+    """Features of the views `views[i]` of image i (view ids as in the module docstring).
 
     With `chunk_dir`, every `chunk_size` images are written there as they finish, so an
     interrupted extraction resumes where it stopped."""
     order = sorted(views)
     chunks = [order[s : s + chunk_size] for s in range(0, len(order), chunk_size)]
     parts = []
-    with tqdm(total=sum(views.values()), desc="backbone features", unit="view") as progress:
+    with tqdm(total=sum(len(v) for v in views.values()), desc="backbone features", unit="view") as progress:
         for number, chunk in enumerate(chunks):
             chunk_file = chunk_dir / f"chunk-{number:04d}.pt" if chunk_dir else None
             if chunk_file is not None and chunk_file.is_file():
                 parts.append(_load_feature_set(chunk_file))
-                progress.update(sum(views[i] for i in chunk))
+                progress.update(sum(len(views[i]) for i in chunk))
                 continue
             features, image_ids, view_ids = [], [], []
             for i in chunk:
                 photo = load_image(images[i].path)
-                name = images[i].path.relative_to(root).as_posix()
-                for view in range(views[i]):
-                    shown = photo if view == 0 else augment(photo, view_rng(seed, name, view))
-                    inputs = preprocessing(shown).unsqueeze(0).to(device)
+                for view in views[i]:
+                    inputs = view_input(photo, view, preprocessing, seed, images[i].name)[None].to(device)
                     features.append(backbone.forward_features(inputs)[0].half().cpu())  # (C, h, w)
                     image_ids.append(i)
                     view_ids.append(view)
@@ -190,3 +231,41 @@ def cached_features(cache_file: Path, build) -> FeatureSet:
     feature_set = build()
     _save_feature_set(feature_set, cache_file)
     return feature_set
+
+
+# --- augmentation of cached features ---------------------------------------------------------------
+
+
+def flip_features(features: torch.Tensor) -> torch.Tensor:
+    """Mirror feature maps (B, C, h, w) left-right: close to the features of the mirrored photo."""
+    return features.flip(-1)
+
+
+def crop_features(features: torch.Tensor, generator: torch.Generator, min_fraction: float = 0.7) -> torch.Tensor:
+    """One random sub-grid of every map in the batch (B, C, h, w): at least `min_fraction` of each
+    side, and at least 3 cells. A cheap stand-in for a zoomed crop of the photo."""
+    h, w = features.shape[-2:]
+    ch = int(torch.randint(min(h, max(3, math.ceil(min_fraction * h))), h + 1, (1,), generator=generator))
+    cw = int(torch.randint(min(w, max(3, math.ceil(min_fraction * w))), w + 1, (1,), generator=generator))
+    top = int(torch.randint(0, h - ch + 1, (1,), generator=generator))
+    left = int(torch.randint(0, w - cw + 1, (1,), generator=generator))
+    return features[..., top : top + ch, left : left + cw]
+
+
+@dataclass(frozen=True)
+class Mosaic:
+    features: torch.Tensor  # (B, C, rows * t, cols * t)
+    labels: torch.Tensor  # (B, T) class of each tile, T = rows * cols, row-major
+    tile_of_cell: torch.Tensor  # (rows * t * cols * t,) tile number of every grid cell, row-major
+
+
+def mosaic(tiles: torch.Tensor, labels: torch.Tensor, rows: int, cols: int) -> Mosaic:
+    """Tile features (B, T, C, t, t) of T = rows * cols photos into one grid per sample."""
+    B, T, C, t, _ = tiles.shape
+    if rows * cols != T:
+        raise ValueError(f"{T} tiles do not fill a {rows}x{cols} mosaic.")
+    grid = tiles.view(B, rows, cols, C, t, t).permute(0, 3, 1, 4, 2, 5).reshape(B, C, rows * t, cols * t)
+    tile_rows = torch.arange(rows).repeat_interleave(t)
+    tile_cols = torch.arange(cols).repeat_interleave(t)
+    tile_of_cell = (tile_rows[:, None] * cols + tile_cols[None, :]).flatten()
+    return Mosaic(grid, labels, tile_of_cell)

@@ -1,10 +1,20 @@
-"""`python -m cnnattn evaluate`: the numbers each shipped head reports, on its card and in docs/.
+"""`cnnattn evaluate`: the figures of the trained heads on any labelled folder, as on their cards.
 
-1. top-1 of each head's own classifier beside the backbone's, on the held-out images;
-2. map entropy beside log(H*W), with min/max so a collapse would show;
-3. RISE insertion/deletion AUC of every map kind beside random, centred-Gaussian and Grad-CAM maps;
-4. SelfAttention rows queried inside COCO objects: weight on the object vs its area share.
-Every image goes through the app's own loading and preprocessing.
+For the photos of one split of the folder (`--split`, default the held-out one; `all` for a folder
+that training never saw), through the app's own loading and preprocessing:
+
+1. top-1 of the backbone, of each trained head kind's classifier, and of each SimpleAttention head
+   alone (its pooled vector through the frozen classifier);
+2. SimpleAttention maps: entropy / log(H*W), share of maps with more than 90% on one cell, mean
+   pairwise Jensen-Shannon divergence between the K heads, weight on the predicted class's evidence;
+   SelfAttention rows: the same;
+3. RISE insertion / deletion AUC (cnnattn.analysis.faithfulness, one protocol for every map) of
+   each SimpleAttention head, their mean, the class map, Grad-CAM, a random and a centred map;
+4. with `--coco`: SelfAttention rows queried on COCO objects (issue 12's definition, see
+   cnnattn.training.coco), and each SimpleAttention head's weight on objects against their area.
+
+Every figure is also summarised over the first 20 photos (insertion/deletion over the first 5):
+that "check" block is what tests/test_cards.py recomputes.
 """
 
 from __future__ import annotations
@@ -17,92 +27,344 @@ import platform
 import shlex
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from PIL import Image
 from tqdm import tqdm
 
 from cnnattn.analysis.faithfulness import PerturbationSetup, curves_of
 from cnnattn.analysis.gradcam import gradcam
-from cnnattn.analysis.metrics import centred_gaussian, entropy, object_share
+from cnnattn.analysis.metrics import centred_gaussian
 from cnnattn.backbones import DEFAULT_BACKBONE
 from cnnattn.explain import Explainer
 from cnnattn.heads import MapOptions, position_weights
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, checkpoint_paths
 from cnnattn.image.loading import load_image
 from cnnattn.maps import upsample
-from cnnattn.training.data import file_list_sha256, find_labelled_images, split_held_out
+from cnnattn.training import objectives as O
+from cnnattn.training.coco import COCO_STUFF_FIRST_ID, coco_photos, coco_queries, object_ratios
+from cnnattn.training.data import find_labelled_images
+from cnnattn.training.splits import SPLITS, split_of
 
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_COCO = REPO.parent / "shared" / "data" / "coco128"
-COCO_STUFF_FIRST_ID = 92  # COCO panoptic ids below this are "things" (objects), from 92 on "stuff"
+CHECK_IMAGES = 20  # the check block: every figure over the first 20 photos (and COCO photos) ...
+CHECK_PERTURBATION_IMAGES = 5  # ... and insertion/deletion over the first 5 (each costs ~300 backbone passes)
+EVIDENCE_QUANTILE = 0.75  # "evidence cells": the quarter of cells with the largest w_c . x_p for the predicted class
+COLLAPSE = 0.9  # a map with more than this on one cell counts as collapsed
+CENTRE_BOX = 0.5  # "centre": the middle half of the width and of the height (a quarter of the area)
 
 
 @dataclass(frozen=True)
 class EvalConfig:
+    data: Path  # labelled folder: <wnid>_<name>.JPEG files or an ImageFolder tree
+    split: str = "held_out"  # train | validation | held_out | all
     checkpoints: Path = DEFAULT_CHECKPOINT_DIR
     backbone: str = DEFAULT_BACKBONE
-    data: Path | None = None  # labelled folder; default: the folder named on the cards
-    coco: Path = DEFAULT_COCO
-    perturbation_images: int = 32  # held-out images for insertion/deletion (6 maps x 30 forwards each)
+    short_side: int | None = None  # default: the app's (calibrated) default
+    coco: Path | None = None  # coco128-style folder with semantic masks; None skips the COCO figures
+    max_images: int | None = None  # the first N photos of the split
+    perturbation_images: int = 100  # insertion/deletion on the first N photos of the split
+    coco_images: int | None = None  # the first N COCO photos of the split
     steps: int = 16  # insertion/deletion steps per curve
-    coco_images: int = 100  # COCO images with semantic masks
-    min_cover: float = 0.75  # a query cell must be at least this much inside its object
+    check_images: int = CHECK_IMAGES
+    check_perturbation_images: int = CHECK_PERTURBATION_IMAGES
     device: str = "cpu"
-    doc: Path | None = REPO / "docs" / "EVALUATION.md"
-    update_cards: bool = True
 
 
-def _mean(values: list[float]) -> float:
+# --- per photo ----------------------------------------------------------------------------------
+
+
+def _centre_mask(h: int, w: int) -> torch.Tensor:
+    ys = (torch.arange(h) + 0.5) / h
+    xs = (torch.arange(w) + 0.5) / w
+    inside = lambda t: (t >= 0.5 - CENTRE_BOX / 2) & (t <= 0.5 + CENTRE_BOX / 2)  # noqa: E731
+    return (inside(ys)[:, None] & inside(xs)[None, :]).flatten().float()
+
+
+@torch.inference_mode()
+def photo_record(explainer: Explainer, photo: Image.Image, label: int | None) -> tuple[dict, object]:
+    """Top-1, entropy, divergence and evidence figures of one photo; also returns its encoding."""
+    encoded = explainer.encode(photo)
+    features = encoded.features  # (1, C, h, w)
+    h, w = features.shape[-2:]
+    predicted = int(encoded.logits.argmax())
+    record: dict = {"predicted": predicted, "label": label, "grid": [h, w]}
+    if label is not None:
+        record["backbone_correct"] = predicted == label
+    class_head = explainer.head("class")
+    class_inputs = class_head.map_inputs(encoded, MapOptions(predicted))
+    class_scores = class_inputs.scores  # (1, h, w): w_c . x_p + b_c
+    class_weights = position_weights(class_inputs, class_head.default_temperature)
+    record["class_entropy_ratio"] = float(O.entropy_ratio(class_weights.flatten(1).double())[0])
+    evidence = class_scores.flatten()
+    top = (evidence >= evidence.quantile(EVIDENCE_QUANTILE)).double()
+    centre = _centre_mask(h, w).double().to(evidence.device)
+    simple = explainer.head("simple")
+    if simple is not None:
+        pooled, weights = simple.module(features)  # (1, K, C), (1, K, h, w)
+        maps = weights.flatten(2)[0].double()  # (K, n)
+        logits = explainer.backbone.classify_pooled(pooled.mean(1))
+        per_head = explainer.backbone.classify_pooled(pooled[0])  # (K, classes)
+        record["simple"] = {
+            "predicted": int(logits.argmax()),
+            "head_predicted": per_head.argmax(-1).tolist(),
+            "entropy_ratio": O.entropy_ratio(maps).tolist(),
+            "peak": maps.max(-1).values.tolist(),
+            "pairwise_js": float(O.pairwise_js(maps[None])[0]),
+            "evidence_mass": (maps @ top.to(maps)).tolist(),
+            "evidence_spearman": O.spearman(maps, evidence.double()[None].expand_as(maps)).tolist(),
+            "centre_mass": (maps @ centre.to(maps)).tolist(),
+        }
+    self_head = explainer.head("self")
+    if self_head is not None:
+        _, rows = self_head.module(features)  # (1, heads, n, n)
+        logits = self_head.logits(features)
+        rows = rows[0].double()
+        record["self"] = {
+            "predicted": int(logits.argmax()),
+            "entropy_ratio": float(O.entropy_ratio(rows).mean()),
+            "collapsed": float((rows.max(-1).values > COLLAPSE).double().mean()),
+            "pairwise_js": float(O.pairwise_js(rows.transpose(0, 1)).mean()),  # heads compared per query
+        }
+    return record, encoded
+
+
+def saliency_maps(explainer: Explainer, encoded, inputs: torch.Tensor, class_index: int, seed: int) -> dict:
+    """Every compared map for one photo at input resolution (H, W)."""
+    H, W = inputs.shape[-2:]
+    h, w = encoded.features.shape[-2:]
+    maps = {}
+    with torch.inference_mode():
+        simple = explainer.head("simple")
+        if simple is not None:
+            _, weights = simple.module(encoded.features)  # (1, K, h, w)
+            for k, grid in enumerate(weights[0]):
+                maps[f"simple/{k}"] = upsample(grid, H, W)
+            maps["simple (mean of heads)"] = upsample(weights[0].mean(0), H, W)
+        class_head = explainer.head("class")
+        scores = class_head.map_inputs(encoded, MapOptions(class_index))
+        maps["class map (T=4)"] = upsample(position_weights(scores, class_head.default_temperature)[0], H, W)
+        generator = torch.Generator().manual_seed(seed)
+        maps["random (reference)"] = upsample(torch.rand(h, w, generator=generator), H, W)
+        maps["centred Gaussian (reference)"] = centred_gaussian(H, W).numpy()
+    maps["Grad-CAM (reference)"] = gradcam(explainer.backbone, inputs, class_index)
+    return {name: torch.from_numpy(np.ascontiguousarray(m, dtype=np.float32)) for name, m in maps.items()}
+
+
+def perturbation_record(explainer: Explainer, photo: Image.Image, encoded, seed: int, steps: int) -> dict:
+    """{map name: [insertion AUC, deletion AUC]} for the backbone's predicted class."""
+    image = explainer.preprocessing(photo).to(explainer.device)  # (3, H, W)
+    class_index = int(encoded.logits.argmax())
+    setup = PerturbationSetup.create(explainer.backbone, image, class_index)
+    result = {}
+    for name, saliency in saliency_maps(explainer, encoded, image[None], class_index, seed).items():
+        curves = curves_of(setup, saliency.to(image.device), steps)
+        result[name] = [curves.insertion_auc, curves.deletion_auc]
+    return result
+
+
+def in_split(name: str, split: str) -> bool:
+    return split == "all" or split_of(name) == split
+
+
+@torch.inference_mode()
+def coco_records(explainer: Explainer, coco: Path, split: str, count: int | None) -> list[dict]:
+    """Per COCO photo of the split: SelfAttention object ratios per query, SimpleAttention weight on
+    things / stuff beside their area."""
+    photos = [(image, mask) for image, mask in coco_photos(coco) if in_split(image.name, split)][:count]
+    records = []
+    for image_file, mask_file in tqdm(photos, desc="COCO photos", unit="img"):
+        encoded = explainer.encode(load_image(image_file))
+        features = encoded.features
+        h, w = features.shape[-2:]
+        stride = explainer.preprocessing.multiple
+        mask = np.array(Image.open(mask_file))
+        record: dict = {"name": image_file.name}
+        self_head = explainer.head("self")
+        if self_head is not None:
+            _, rows = self_head.module(features)
+            queries = coco_queries(mask, (h * stride, w * stride), stride)
+            record["queries"] = [
+                {"category": q.category, "ratios": object_ratios(rows[0, :, q.cell].double().cpu(), q).tolist()}
+                for q in queries
+            ]
+        simple = explainer.head("simple")
+        if simple is not None:
+            _, weights = simple.module(features)
+            maps = weights.flatten(2)[0].double().cpu()  # (K, n)
+            groups = {"things": (mask > 0) & (mask < COCO_STUFF_FIRST_ID), "stuff": mask >= COCO_STUFF_FIRST_ID}
+            for group, inside in groups.items():
+                binary = Image.fromarray(inside.astype(np.float32), mode="F")
+                fraction = torch.from_numpy(np.array(binary.resize((w, h), Image.Resampling.BOX))).double().flatten()
+                record[f"simple_{group}_mass"] = (maps @ fraction).tolist()
+                record[f"{group}_area"] = float(fraction.mean())
+        records.append(record)
+    return records
+
+
+# --- summaries ----------------------------------------------------------------------------------
+
+
+def _mean(values) -> float:
+    values = list(values)
     return sum(values) / len(values) if values else float("nan")
 
 
-def _stderr(values: list[float]) -> float:
+def _stderr(values) -> float:
+    values = list(values)
     if len(values) < 2:
         return float("nan")
     mean = _mean(values)
     return math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1) / len(values))
 
 
-def _entropy_summary(entropies: list[float], uniform: list[float], peaks: list[float]) -> dict:
-    return {
-        "maps": len(entropies),
-        "entropy_mean": _mean(entropies),
-        "entropy_min": min(entropies),
-        "entropy_max": max(entropies),
-        "uniform_entropy_mean": _mean(uniform),  # log(H*W) averaged over the same maps
-        "entropy_ratio_mean": _mean([e / u for e, u in zip(entropies, uniform, strict=True)]),
-        "kl_from_uniform_mean": _mean([u - e for e, u in zip(entropies, uniform, strict=True)]),
-        "max_weight_mean": _mean(peaks),
-        "collapsed_share": _mean([float(p > 0.9) for p in peaks]),  # maps with >90% on one position
-    }
+def summarise(photos: list[dict], perturbations: list[dict], coco: list[dict]) -> dict:
+    """Every figure over the given per-photo records."""
+    labelled = [p for p in photos if p["label"] is not None]
+    result: dict = {"images": len(photos), "labelled_images": len(labelled)}
+    top1 = {"backbone": _mean(p["backbone_correct"] for p in labelled)}
+    if photos and "simple" in photos[0]:
+        K = len(photos[0]["simple"]["peak"])
+        top1["simple"] = _mean(p["simple"]["predicted"] == p["label"] for p in labelled)
+        top1["simple_per_head"] = [
+            _mean(p["simple"]["head_predicted"][k] == p["label"] for p in labelled) for k in range(K)
+        ]
+        per_map = [v for p in photos for v in p["simple"]["entropy_ratio"]]
+        peaks = [v for p in photos for v in p["simple"]["peak"]]
+        result["simple"] = {
+            "maps": len(per_map),
+            "entropy_ratio": _mean(per_map),
+            "collapsed_share": _mean(v > COLLAPSE for v in peaks),
+            "pairwise_js": _mean(p["simple"]["pairwise_js"] for p in photos),
+            "per_head": [
+                {
+                    "entropy_ratio": _mean(p["simple"]["entropy_ratio"][k] for p in photos),
+                    "evidence_mass": _mean(p["simple"]["evidence_mass"][k] for p in photos),
+                    "evidence_spearman": _mean(p["simple"]["evidence_spearman"][k] for p in photos),
+                    "centre_mass": _mean(p["simple"]["centre_mass"][k] for p in photos),
+                    "top1": top1["simple_per_head"][k],
+                }
+                for k in range(K)
+            ],
+        }
+    if photos and "self" in photos[0]:
+        top1["self"] = _mean(p["self"]["predicted"] == p["label"] for p in labelled)
+        result["self"] = {
+            "entropy_ratio": _mean(p["self"]["entropy_ratio"] for p in photos),
+            "collapsed_share": _mean(p["self"]["collapsed"] for p in photos),
+            "pairwise_js": _mean(p["self"]["pairwise_js"] for p in photos),
+        }
+    result["class_map_entropy_ratio"] = _mean(p["class_entropy_ratio"] for p in photos)
+    result["top1"] = top1
+    if perturbations:
+        result["insertion_deletion"] = {
+            name: {
+                "images": len(perturbations),
+                "insertion_auc": _mean(r[name][0] for r in perturbations),
+                "insertion_auc_stderr": _stderr(r[name][0] for r in perturbations),
+                "deletion_auc": _mean(r[name][1] for r in perturbations),
+                "deletion_auc_stderr": _stderr(r[name][1] for r in perturbations),
+            }
+            for name in perturbations[0]
+        }
+        if "simple" in result:
+            for k, entry in enumerate(result["simple"]["per_head"]):
+                scores = result["insertion_deletion"][f"simple/{k}"]
+                entry["insertion_auc"], entry["deletion_auc"] = scores["insertion_auc"], scores["deletion_auc"]
+    if coco:
+        result["coco"] = summarise_coco(coco)
+    return result
 
 
-class EntropyTally:
-    """Entropy, uniform entropy and peak weight of every map of one kind."""
+def summarise_coco(coco: list[dict]) -> dict:
+    result: dict = {"images": len(coco)}
+    queries = [q for c in coco for q in c.get("queries", [])]
+    if queries:
+        table = torch.tensor([q["ratios"] for q in queries], dtype=torch.float64)  # (queries, heads)
+        things = torch.tensor([q["category"] < COCO_STUFF_FIRST_ID for q in queries])
+        result["self_objects"] = {
+            "queries": len(queries),
+            "object_over_share": float(table.mean()),
+            "per_head": table.mean(0).tolist(),
+            "beats_uniform_share": float((table > 1).double().mean()),
+            "things": {"queries": int(things.sum()), "object_over_share": float(table[things].mean())},
+            "stuff": {"queries": int((~things).sum()), "object_over_share": float(table[~things].mean())},
+        }
+    if coco and "simple_things_mass" in coco[0]:
+        K = len(coco[0]["simple_things_mass"])
+        groups = {}
+        for group in ("things", "stuff"):
+            area = _mean(c[f"{group}_area"] for c in coco)
+            groups[group] = {
+                "area_share": area,
+                "per_head_mass": [_mean(c[f"simple_{group}_mass"][k] for c in coco) for k in range(K)],
+            }
+            groups[group]["per_head_over_area"] = [m / area for m in groups[group]["per_head_mass"]]
+        result["simple_objects"] = groups
+    return result
 
-    def __init__(self):
-        self.entropies: list[float] = []
-        self.uniform: list[float] = []
-        self.peaks: list[float] = []
 
-    def add(self, maps: torch.Tensor) -> None:
-        """maps: (..., n) distributions over the last axis."""
-        flat = maps.reshape(-1, maps.shape[-1]).double()
-        self.entropies += entropy(flat).tolist()
-        self.uniform += [math.log(maps.shape[-1])] * flat.shape[0]
-        self.peaks += flat.max(dim=-1).values.tolist()
+def targets(summary: dict, best_head: int | None) -> list[dict]:
+    """Issue 12's targets against this summary (None where a figure is missing)."""
+    rows = []
+    top1 = summary.get("top1", {})
+    backbone = top1.get("backbone")
+    for kind in ("simple", "self"):
+        if kind in top1:
+            rows.append(_target(f"top-1 of the {kind} head >= backbone - 0.01", top1[kind], backbone - 0.01, ">="))
+    simple = summary.get("simple")
+    if simple:
+        rows.append(_target("SimpleAttention entropy / log(HW) <= 0.75", simple["entropy_ratio"], 0.75, "<="))
+        rows.append(_target("SimpleAttention maps > 90% on one cell < 5%", simple["collapsed_share"], 0.05, "<"))
+        rows.append(
+            _target("mean pairwise JS between SimpleAttention heads >= 0.15 nats", simple["pairwise_js"], 0.15, ">=")
+        )
+    scores = summary.get("insertion_deletion")
+    if scores and best_head is not None and f"simple/{best_head}" in scores:
+        best, reference = scores[f"simple/{best_head}"], scores["Grad-CAM (reference)"]
+        for measure, relation in (("insertion", ">="), ("deletion", "<=")):
+            key = f"{measure}_auc"
+            name = f"{measure} AUC of simple/{best_head} {relation} Grad-CAM"
+            rows.append(_target(name, best[key], reference[key], relation))
+    objects = summary.get("coco", {}).get("self_objects")
+    if objects:
+        rows.append(_target("SelfAttention on COCO objects >= 2.0", objects["object_over_share"], 2.0, ">="))
+    return rows
 
-    def summary(self) -> dict:
-        return _entropy_summary(self.entropies, self.uniform, self.peaks)
+
+def _target(name: str, value: float, bound: float, relation: str) -> dict:
+    met = {">=": value >= bound, "<=": value <= bound, "<": value < bound}[relation]
+    return {"target": name, "value": value, "bound": bound, "met": bool(met)}
 
 
-def _load_cards(config: EvalConfig, kinds: list[str]) -> dict[str, dict]:
+def best_simple_head(summary: dict) -> int | None:
+    """The SimpleAttention head with the largest insertion - deletion AUC (used on validation)."""
+    scores = summary.get("insertion_deletion", {})
+    heads = [k for k in range(len(summary.get("simple", {}).get("per_head", []))) if f"simple/{k}" in scores]
+    if not heads:
+        return None
+    return max(heads, key=lambda k: scores[f"simple/{k}"]["insertion_auc"] - scores[f"simple/{k}"]["deletion_auc"])
+
+
+# --- the command --------------------------------------------------------------------------------
+
+
+def split_photos(config: EvalConfig) -> list:
+    if config.split not in (*SPLITS, "all"):
+        raise ValueError(f"--split must be one of {', '.join((*SPLITS, 'all'))}, not {config.split!r}.")
+    images = [image for image in find_labelled_images(config.data) if in_split(image.name, config.split)]
+    return images[: config.max_images]
+
+
+def shipped_kinds(config: EvalConfig) -> list[str]:
+    """Kinds with a card in the checkpoint folder."""
+    folder = Path(config.checkpoints)
+    return [kind for kind in ("simple", "self") if checkpoint_paths(folder, config.backbone, kind)[1].is_file()]
+
+
+def load_cards(config: EvalConfig, kinds: list[str]) -> dict[str, dict]:
     cards = {}
     for kind in kinds:
         _, card_path = checkpoint_paths(Path(config.checkpoints), config.backbone, kind)
@@ -110,317 +372,177 @@ def _load_cards(config: EvalConfig, kinds: list[str]) -> dict[str, dict]:
     return cards
 
 
-def _held_out_images(config: EvalConfig, cards: dict[str, dict]):
-    splits = {json.dumps([c["data"]["file_list_sha256"], c["data"]["split"]], sort_keys=True) for c in cards.values()}
-    if len(splits) != 1:
-        raise ValueError("The heads were trained on different data or splits; evaluate them one folder at a time.")
-    card = next(iter(cards.values()))
-    folder = Path(config.data or card["data"]["folder"])
-    if not folder.is_absolute() and not folder.exists():
-        folder = REPO / folder
-    images = find_labelled_images(folder)[: card["data"]["count"]]
-    if file_list_sha256(images, folder) != card["data"]["file_list_sha256"]:
-        raise ValueError(f"{folder} does not hold the files the heads were trained on (file-list hash differs).")
-    split = card["data"]["split"]
-    _, held_ids = split_held_out(len(images), split["held_out_fraction"], split["seed"])
-    return folder, [images[i] for i in held_ids]
-
-
-def saliency_maps(explainer: Explainer, inputs: torch.Tensor, class_index: int, seed: int) -> dict[str, torch.Tensor]:
-    """Every map kind for one image at pixel resolution: the heads' maps and the three references."""
-    H, W = inputs.shape[-2:]
-    with torch.inference_mode():
-        encoded = explainer.backbone.encode(inputs, (W, H))
-        explanation = explainer.explain_encoded(encoded, class_index=class_index)
-    h, w = encoded.features.shape[-2:]
-    names = {"class": "class (T=4)", "simple": "simple (mean of heads)", "self": "self (centre row, mean of heads)"}
-    maps = {}
-    for kind, name in names.items():
-        grids = [m.weights for m in explanation.maps if m.kind == kind]
-        if grids:
-            maps[name] = torch.from_numpy(upsample(np.mean(grids, axis=0), H, W))
-    generator = torch.Generator().manual_seed(seed)
-    maps["random (reference)"] = torch.from_numpy(upsample(torch.rand(h, w, generator=generator), H, W))
-    maps["centred Gaussian (reference)"] = centred_gaussian(H, W)
-    maps["Grad-CAM (reference)"] = torch.from_numpy(gradcam(explainer.backbone, inputs, class_index))
-    return maps
-
-
-def perturbation_scores(explainer: Explainer, held_out, count: int, steps: int) -> dict[str, dict]:
-    """Mean RISE insertion/deletion AUC per map kind on the first `count` held-out images."""
-    aucs: dict[str, dict[str, list[float]]] = {}
-    for index, item in enumerate(tqdm(held_out[:count], desc="insertion/deletion", unit="img")):
-        image = explainer.preprocessing(load_image(item.path))  # (3, H, W)
-        with torch.inference_mode():
-            class_index = int(explainer.backbone.model(image[None]).argmax())
-        setup = PerturbationSetup.create(explainer.backbone, image, class_index)
-        for name, saliency in saliency_maps(explainer, image[None], class_index, seed=index).items():
-            curves = curves_of(setup, saliency, steps)
-            record = aucs.setdefault(name, {"insertion": [], "deletion": []})
-            record["insertion"].append(curves.insertion_auc)
-            record["deletion"].append(curves.deletion_auc)
-    return {
-        name: {
-            "images": len(r["insertion"]),
-            "insertion_auc": _mean(r["insertion"]),
-            "insertion_auc_stderr": _stderr(r["insertion"]),
-            "deletion_auc": _mean(r["deletion"]),
-            "deletion_auc_stderr": _stderr(r["deletion"]),
-        }
-        for name, r in aucs.items()
+def evaluate(config: EvalConfig, command: str = "", log=print) -> dict:
+    """Every figure on the split's photos; returns {"run", "summary", "check", "targets", "per_photo"}."""
+    started = time.perf_counter()
+    torch.manual_seed(0)
+    explainer = Explainer.load(
+        backbone=config.backbone, device=config.device, checkpoint_dir=config.checkpoints, short_side=config.short_side
+    )
+    for note in explainer.notes:
+        log(f"note: {note}")
+    kinds = [head.kind for head in explainer.heads if head.trained]
+    if not kinds:
+        raise ValueError(f"No trained heads load from {config.checkpoints}; run `cnnattn train` first.")
+    cards = load_cards(config, kinds)
+    images = split_photos(config)
+    if not images:
+        raise ValueError(f"{config.data} has no photos in the {config.split} split.")
+    photos, perturbations = [], []
+    for index, item in enumerate(tqdm(images, desc=f"{config.split} photos", unit="img")):
+        photo = load_image(item.path)
+        record, encoded = photo_record(explainer, photo, item.class_index)
+        record["name"] = item.name
+        photos.append(record)
+        if index < config.perturbation_images:
+            perturbations.append(perturbation_record(explainer, photo, encoded, index, config.steps))
+    coco = []
+    if config.coco is not None:
+        if not Path(config.coco).is_dir():
+            raise ValueError(f"--coco {config.coco} is not a folder.")
+        coco = coco_records(explainer, Path(config.coco), config.split, config.coco_images)
+    check = config.check_images
+    best = (cards.get("simple") or {}).get("best_head", {}).get("index")
+    summary = summarise(photos, perturbations, coco)
+    result = {
+        "run": {
+            "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "machine": f"{platform.platform()}; {os.cpu_count()} CPUs; {torch.get_num_threads()} torch threads; "
+            f"device {explainer.device}",
+            "command": command,
+            "seconds": round(time.perf_counter() - started, 1),
+            "data": Path(config.data).name,
+            "split": config.split,
+            "input_short_side": explainer.preprocessing.short_side,
+            "images": len(photos),
+            "perturbation_images": len(perturbations),
+            "steps": config.steps,
+            "coco_images": len(coco),
+            "check_images": min(check, len(photos)),
+            "check_perturbation_images": min(config.check_perturbation_images, len(perturbations)),
+        },
+        "summary": summary,
+        "check": summarise(photos[:check], perturbations[: config.check_perturbation_images], coco[:check]),
+        "targets": targets(summary, best),
+        "per_photo": {"photos": photos, "perturbation": perturbations, "coco": coco},
     }
-
-
-def held_out_scores(explainer: Explainer, held_out) -> dict[str, dict]:
-    """Top-1 of each trained head's classifier beside the backbone's, and entropy of every map."""
-    trained = [head for head in explainer.heads if head.trained]
-    class_map = explainer.head("class")
-    correct = {"backbone": 0} | {head.kind: 0 for head in trained}
-    tallies = {"class": EntropyTally()} | {head.kind: EntropyTally() for head in trained}
-    for item in tqdm(held_out, desc="held-out top-1 and entropy", unit="img"):
-        encoded = explainer.encode(load_image(item.path))
-        predicted = int(encoded.logits.argmax())
-        correct["backbone"] += int(predicted == item.class_index)
-        with torch.inference_mode():
-            scores = class_map.map_inputs(encoded, MapOptions(predicted))
-            tallies["class"].add(position_weights(scores, class_map.default_temperature).flatten(1))
-            for head in trained:
-                weights, head_logits = head.training_outputs(encoded.features)
-                correct[head.kind] += int(head_logits.argmax() == item.class_index)
-                tallies[head.kind].add(weights)
-    n = len(held_out)
-    result = {"backbone": {"images": n, "top1": correct["backbone"] / n, "entropy": tallies["class"].summary()}}
-    for head in trained:
-        result[head.kind] = {"images": n, "top1": correct[head.kind] / n, "entropy": tallies[head.kind].summary()}
     return result
 
 
-def object_fractions(mask: torch.Tensor, category: int, stride: int) -> torch.Tensor:
-    """(H, W) category mask at input resolution -> (h, w) share of each grid cell inside the category."""
-    inside = (mask == category).float()[None, None]
-    return F.avg_pool2d(inside, kernel_size=stride)[0, 0]
+def update_cards(config: EvalConfig, result: dict) -> None:
+    """Write the figures into the cards: `metrics[<split>]`; on validation, also choose the best
+    SimpleAttention head and name every head from what it was measured to do."""
+    from cnnattn.training.naming import name_heads
 
-
-def coco_object_scores(explainer: Explainer, coco: Path, count: int, min_cover: float) -> dict:
-    """For each labelled segment, query the cell most inside it; weight of the row on the segment
-    (mean of heads and each head) beside the segment's area share."""
-    masks_dir = coco / "semantic_segmentation" / "masks" / "train2017"
-    images_dir = coco / "images" / "train2017"
-    mask_files = sorted(masks_dir.glob("*.png"))[:count]
-    preprocessing = explainer.preprocessing
-    self_head = explainer.head("self")
-    stride = preprocessing.multiple
-    records: dict[str, list[dict]] = {"things": [], "stuff": []}
-    for mask_file in tqdm(mask_files, desc="COCO object queries", unit="img"):
-        photo = load_image(images_dir / f"{mask_file.stem}.jpg")
-        inputs = preprocessing(photo)[None]
-        W, H = inputs.shape[-1], inputs.shape[-2]
-        mask = torch.from_numpy(np.array(Image.open(mask_file).resize((W, H), Image.NEAREST)))
-        with torch.inference_mode():
-            features = explainer.backbone.forward_features(inputs)
-            weights, _ = self_head.training_outputs(features)  # (1, heads, hw, hw)
-        h, w = features.shape[-2:]
-        for category in mask.unique().tolist():
-            if category == 0:
-                continue
-            fraction = object_fractions(mask, category, stride)  # (h, w)
-            cover, cell = fraction.flatten().max(dim=0)
-            if cover < min_cover:
-                continue
-            rows = weights[0, :, int(cell)].view(-1, h, w)  # (heads, h, w)
-            share, area = object_share(rows.mean(0), fraction)
-            per_head = [object_share(row, fraction)[0] for row in rows]
-            group = "things" if category < COCO_STUFF_FIRST_ID else "stuff"
-            records[group].append({"share": share, "area": area, "per_head": per_head})
-    summary = {}
-    for group, rows in records.items():
-        if not rows:
-            continue
-        heads = len(rows[0]["per_head"])
-        summary[group] = {
-            "queries": len(rows),
-            "share_on_object_mean": _mean([r["share"] for r in rows]),
-            "area_share_mean": _mean([r["area"] for r in rows]),
-            "share_over_area_mean": _mean([r["share"] / r["area"] for r in rows]),
-            "beats_uniform_share": _mean([float(r["share"] > r["area"]) for r in rows]),
-            "per_head_share_mean": [_mean([r["per_head"][k] for r in rows]) for k in range(heads)],
-        }
-    summary["images"] = len(mask_files)
-    return summary
-
-
-def evaluate(config: EvalConfig, command: str = "") -> dict:
-    """Run every measurement, update the cards, write the doc; return the results."""
-    started = time.perf_counter()
-    torch.manual_seed(0)
-    explainer = Explainer.load(backbone=config.backbone, device=config.device, checkpoint_dir=config.checkpoints)
-    for note in explainer.notes:
-        print(f"note: {note}", file=sys.stderr)
-    kinds = [head.kind for head in explainer.heads if head.trained]
-    if not kinds:
-        raise ValueError(f"No trained heads load from {config.checkpoints}; run `python -m cnnattn train` first.")
-    cards = _load_cards(config, kinds)
-    folder, held_out = _held_out_images(config, cards)
-
-    results: dict = {"held_out": held_out_scores(explainer, held_out)}
-    results["insertion_deletion"] = perturbation_scores(explainer, held_out, config.perturbation_images, config.steps)
-    if "self" in kinds and config.coco.is_dir():
-        results["coco_self_attention"] = coco_object_scores(
-            explainer, config.coco, config.coco_images, config.min_cover
-        )
-    seconds = time.perf_counter() - started
-    results["run"] = {
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": f"{platform.platform()}; {os.cpu_count()} CPUs; {torch.get_num_threads()} torch threads; "
-        f"device {explainer.device}",
-        "command": command,
-        "seconds": round(seconds, 1),
-        "data": str(folder),
-        "held_out_images": len(held_out),
-        "perturbation_images": min(config.perturbation_images, len(held_out)),
-        "steps": config.steps,
-    }
-    if config.update_cards:
-        _update_cards(config, cards, results)
-    if config.doc is not None:
-        config.doc.parent.mkdir(parents=True, exist_ok=True)
-        config.doc.write_text(render_markdown(results, cards), encoding="utf-8")
-    return results
-
-
-def _map_kind_for(kind: str) -> Callable[[str], bool]:
-    return lambda name: name.startswith(kind) or "reference" in name or name.startswith("class")
-
-
-def _update_cards(config: EvalConfig, cards: dict[str, dict], results: dict) -> None:
+    cards = load_cards(config, shipped_kinds(config))
+    split = config.split
+    summary = result["summary"]
+    if split == "validation" and "simple" in cards:
+        best = best_simple_head(summary)
+        if best is not None:
+            cards["simple"]["best_head"] = {
+                "index": best,
+                "chosen_by": f"largest insertion - deletion AUC on {result['run']['perturbation_images']} "
+                "validation photos",
+            }
+        for kind, card in cards.items():
+            card["heads"] = name_heads(kind, summary, split, card["head_config"]["num_heads"])
     for kind, card in cards.items():
-        held = results["held_out"]
-        evaluation = {
-            "run": results["run"],
-            "top1": {"head": held[kind]["top1"], "backbone": held["backbone"]["top1"], "images": held[kind]["images"]},
-            "entropy": held[kind]["entropy"],
-            "insertion_deletion": {k: v for k, v in results["insertion_deletion"].items() if _map_kind_for(kind)(k)},
-        }
-        if kind == "self" and "coco_self_attention" in results:
-            evaluation["coco_object_share"] = results["coco_self_attention"]
-        card.setdefault("metrics", {})["evaluation"] = evaluation
+        block = {"run": result["run"], "summary": _for_kind(summary, kind), "check": _for_kind(result["check"], kind)}
+        if split == "held_out":
+            best = cards.get("simple", {}).get("best_head", {}).get("index")
+            block["targets"] = [t for t in targets(summary, best) if _target_kind(t, kind)]
+        card.setdefault("metrics", {})[split] = block
+        if split == "held_out" and card.get("heads"):
+            fresh = {entry["index"]: entry for entry in name_heads(kind, summary, split, len(card["heads"]))}
+            for entry in card["heads"]:
+                entry["measured"] = fresh[entry["index"]]["measured"]
         _, card_path = checkpoint_paths(Path(config.checkpoints), config.backbone, kind)
         card_path.write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def render_markdown(results: dict, cards: dict[str, dict]) -> str:
-    run = results["run"]
-    held = results["held_out"]
-    lines = [
-        "# Evaluation of the trained attention heads",
-        "",
-        f"- Date: {run['date']}",
-        f"- Machine: {run['machine']}",
-        f"- Command: `{run['command']}`",
-        f"- Wall time: {run['seconds']:.0f} s",
-        f"- Data: {run['held_out_images']} held-out images of `{Path(run['data']).name}` (never trained on); "
-        f"insertion/deletion on the first {run['perturbation_images']} of them, {run['steps']} steps per curve.",
-        "",
-        "## 1. Top-1 on the held-out images",
-        "",
-        "| classifier | top-1 |",
-        "|---|---|",
-        f"| backbone (global average pooling) | {held['backbone']['top1']:.3f} |",
-    ]
-    for kind in ("simple", "self"):
-        if kind in held:
-            config = json.dumps(cards[kind]["head_config"])
-            lines.append(f"| {kind} head {config} | {held[kind]['top1']:.3f} |")
-    lines += [
-        "",
-        "## 2. Map entropy (nats) beside uniform, log(H*W)",
-        "",
-        "| maps | count | mean | min | max | log(H*W) | mean / log(H*W) | KL from uniform | mean peak "
-        "| >90% on one cell |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    labels = {"class": "class map (T=4, predicted class)", "simple": "simple heads", "self": "self-attention rows"}
-    for kind in ("simple", "self", "class"):
-        source = held["backbone"]["entropy"] if kind == "class" else held.get(kind, {}).get("entropy")
-        if source:
-            lines.append(
-                f"| {labels[kind]} | {source['maps']} | {source['entropy_mean']:.3f} | {source['entropy_min']:.3f} | "
-                f"{source['entropy_max']:.3f} | {source['uniform_entropy_mean']:.3f} | "
-                f"{source['entropy_ratio_mean']:.3f} | {source['kl_from_uniform_mean']:.3f} | "
-                f"{source['max_weight_mean']:.3f} | {source['collapsed_share']:.1%} |"
-            )
-    lines += [
-        "",
-        "## 3. Insertion / deletion AUC (RISE), probability of the predicted class",
-        "",
-        "Higher insertion and lower deletion are better; ± is the standard error over images.",
-        "",
-        "| map | insertion AUC | deletion AUC |",
-        "|---|---|---|",
-    ]
-    for name, score in results["insertion_deletion"].items():
-        lines.append(
-            f"| {name} | {score['insertion_auc']:.3f} ± {score['insertion_auc_stderr']:.3f} | "
-            f"{score['deletion_auc']:.3f} ± {score['deletion_auc_stderr']:.3f} |"
-        )
-    coco = results.get("coco_self_attention")
-    if coco:
-        lines += [
-            "",
-            "## 4. SelfAttention rows queried inside COCO segments",
-            "",
-            f"{coco['images']} coco128 images with semantic masks; for each labelled segment the query is the grid "
-            "cell most inside it (at least 75% covered). A uniform row's weight on the segment equals its area share.",
-            "",
-            "| segments | queries | weight on segment (mean of heads) | area share | weight / area | "
-            "weight > area | per head |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for group in ("things", "stuff"):
-            if group in coco:
-                g = coco[group]
-                per_head = ", ".join(f"{v:.3f}" for v in g["per_head_share_mean"])
-                lines.append(
-                    f"| {group} | {g['queries']} | {g['share_on_object_mean']:.3f} | {g['area_share_mean']:.3f} | "
-                    f"{g['share_over_area_mean']:.2f} | {g['beats_uniform_share']:.1%} | {per_head} |"
-                )
-    return "\n".join(lines) + "\n"
+def _for_kind(summary: dict, kind: str) -> dict:
+    """The part of a summary a kind's card carries: its own figures and the references."""
+    other = "self" if kind == "simple" else "simple"
+    kept = {k: v for k, v in summary.items() if k != other}
+    kept["top1"] = {k: v for k, v in summary.get("top1", {}).items() if not k.startswith(other)}
+    if "coco" in summary:
+        kept["coco"] = {k: v for k, v in summary["coco"].items() if not k.startswith(other)}
+    if kind == "self":
+        kept.pop("insertion_deletion", None)
+    return kept
+
+
+def _target_kind(target: dict, kind: str) -> bool:
+    about_self = "selfattention" in target["target"].lower() or "self head" in target["target"]
+    return about_self == (kind == "self")
+
+
+def render_markdown(result: dict, cards: dict[str, dict] | None = None) -> str:
+    from cnnattn.training.report import render
+
+    return render(result, cards or {})
 
 
 def add_arguments(parser) -> None:
-    """Options of `python -m cnnattn evaluate` (the parser lives in cli.py)."""
-    defaults = EvalConfig()
-    parser.add_argument("--checkpoints", type=Path, default=defaults.checkpoints)
-    parser.add_argument("--backbone", default=defaults.backbone)
-    parser.add_argument("--data", type=Path, help="labelled folder (default: the one named on the cards)")
-    parser.add_argument("--coco", type=Path, default=defaults.coco, help="coco128 folder with semantic masks")
-    parser.add_argument("--perturbation-images", type=int, default=defaults.perturbation_images)
-    parser.add_argument("--steps", type=int, default=defaults.steps)
-    parser.add_argument("--coco-images", type=int, default=defaults.coco_images)
-    parser.add_argument("--device", default=defaults.device)
-    parser.add_argument("--doc", type=Path, default=defaults.doc, help="markdown report to write")
-    parser.add_argument("--no-card-update", action="store_true", help="leave the cards' metrics unchanged")
+    """Options of `cnnattn evaluate` (the parser lives in cli.py)."""
+    parser.add_argument("data", type=Path, help="labelled folder (<wnid>_<name>.JPEG files or an ImageFolder tree)")
     parser.add_argument(
-        "--threads", type=int, help="torch CPU threads; 1 is much faster on a machine other jobs keep busy"
+        "--split",
+        default="held_out",
+        choices=[*SPLITS, "all"],
+        help="which photos of the folder, by the fixed file-name split (default: held_out; use all for a folder "
+        "the heads were never trained on)",
     )
+    parser.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINT_DIR, help="default: the shipped heads")
+    parser.add_argument("--backbone", default=DEFAULT_BACKBONE)
+    parser.add_argument("--short-side", type=int, help="input short side (default: the app's calibrated default)")
+    parser.add_argument("--coco", type=Path, help="coco128-style folder with semantic masks (default: skip COCO)")
+    parser.add_argument("--max-images", type=int, help="only the first N photos of the split")
+    parser.add_argument("--perturbation-images", type=int, default=100, help="photos for insertion/deletion (100)")
+    parser.add_argument("--coco-images", type=int, help="only the first N COCO photos of the split")
+    parser.add_argument("--steps", type=int, default=16, help="insertion/deletion steps per curve (16)")
+    parser.add_argument("--check-images", type=int, default=CHECK_IMAGES, help="size of the check block (20)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--report", type=Path, help="write a markdown report here (default: print it only)")
+    parser.add_argument("--json", type=Path, dest="json_path", help="write every figure and per-photo record here")
+    parser.add_argument("--update-cards", action="store_true", help="write the figures into the checkpoints' cards")
+    parser.add_argument("--threads", type=int, help="torch CPU threads; 1 is fastest on a machine other jobs keep busy")
 
 
 def run(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     config = EvalConfig(
+        data=args.data,
+        split=args.split,
         checkpoints=args.checkpoints,
         backbone=args.backbone,
-        data=args.data,
+        short_side=args.short_side,
         coco=args.coco,
+        max_images=args.max_images,
         perturbation_images=args.perturbation_images,
-        steps=args.steps,
         coco_images=args.coco_images,
+        steps=args.steps,
+        check_images=args.check_images,
         device=args.device,
-        doc=args.doc,
-        update_cards=not args.no_card_update,
     )
-    command = "python -m cnnattn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    results = evaluate(config, command)
-    print(render_markdown(results, _load_cards(config, [k for k in ("simple", "self") if k in results["held_out"]])))
+    command = "cnnattn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    result = evaluate(config, command, log=lambda text: print(text, file=sys.stderr))
+    if args.json_path:
+        args.json_path.parent.mkdir(parents=True, exist_ok=True)
+        args.json_path.write_text(json.dumps({"config": _jsonable(asdict(config)), **result}, indent=1) + "\n")
+    if args.update_cards:
+        update_cards(config, result)
+    text = render_markdown(result, load_cards(config, shipped_kinds(config)))
+    if args.report:
+        args.report.parent.mkdir(parents=True, exist_ok=True)
+        args.report.write_text(text, encoding="utf-8")
+    print(text)
     return 0
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return str(value) if isinstance(value, Path) else value
