@@ -120,6 +120,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of class labels")
     explain.add_argument("--workers", type=int, default=2, help="DataLoader workers that decode images")
     explain.add_argument("--threads", type=int, help="torch CPU threads (default: cores the workers leave free)")
+    add_ray_arguments(explain, "batch actors")
     for name, (module, help_text, description) in TRAINING_COMMANDS.items():
         subparser = commands.add_parser(name, help=help_text, description=description)
         if name == command:  # imported only when used: `cnnattn explain` never loads the training code
@@ -145,10 +146,34 @@ def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
     parser.add_argument("--checkpoints", type=Path, help="folder of trained head checkpoints (default: shipped heads)")
     parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
     parser.add_argument("--root-path", help="URL prefix when served behind a reverse proxy, e.g. /cnnattn")
+    add_ray_arguments(parser, "model replicas")
     return parser
 
 
+def add_ray_arguments(parser: argparse.ArgumentParser, workers: str) -> None:
+    """--ray, --replicas, --address; Ray is imported only when --ray is given (docs/DEPLOYMENT.md)."""
+    group = parser.add_argument_group("Ray", "run the model on a Ray cluster (needs: pip install 'cnnattn[serve]')")
+    group.add_argument("--ray", action="store_true", help="run the model on Ray (a local cluster unless --address)")
+    group.add_argument("--replicas", help=f"{workers} on Ray: N, or MIN-MAX to autoscale (default: 1)")
+    group.add_argument("--address", help="join the Ray cluster at HOST:PORT instead of starting a local one")
+
+
+def check_ray_arguments(args: argparse.Namespace) -> None:
+    """Before anything loads: Ray options without --ray, or an address where no cluster answers."""
+    if not args.ray and (args.replicas or args.address):
+        raise ValueError("--replicas and --address need --ray.")
+    if args.ray and args.address:
+        from cnnattn.distributed.cluster import check_reachable  # imports no ray
+
+        check_reachable(args.address)
+
+
 def run_serve(args: argparse.Namespace) -> int:
+    check_ray_arguments(args)
+    if args.ray:
+        from cnnattn.distributed.serve import run  # imports ray: only with --ray
+
+        return run(args)
     from cnnattn.webapp import app  # imports gradio: only here, never for `import cnnattn` or `cnnattn explain`
 
     return app.run(args)
@@ -160,13 +185,7 @@ def _records(explainer: Explainer, files: list[Path], args: argparse.Namespace) 
     dataset = PhotoDataset(files, explainer.preprocessing)
     workers = args.workers if len(files) > 1 else 0
     loader = DataLoader(dataset, batch_size=None, num_workers=workers, prefetch_factor=4 if workers else None)
-    options = dict(
-        queries=args.query or [CENTRE],
-        class_index=args.class_index,
-        temperatures=dict(args.temperature or []),
-        language=args.lang,
-        layer=args.layer,
-    )
+    options = explain_options(args)
     progress = tqdm(loader, total=len(files), unit="img", disable=len(files) < 2, file=sys.stderr)
     for path, inputs, size, error in progress:
         if error is not None:
@@ -174,6 +193,17 @@ def _records(explainer: Explainer, files: list[Path], args: argparse.Namespace) 
             continue
         explanation = explainer.explain_encoded(explainer.encode_inputs(inputs, size), **options)
         yield path, explanation.to_json(str(path))
+
+
+def explain_options(args: argparse.Namespace) -> dict:
+    """`Explainer.explain_encoded` options from the command line."""
+    return dict(
+        queries=args.query or [CENTRE],
+        class_index=args.class_index,
+        temperatures=dict(args.temperature or []),
+        language=args.lang,
+        layer=args.layer,
+    )
 
 
 def model_threads(workers: int) -> int:
@@ -189,6 +219,7 @@ def model_threads(workers: int) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    check_ray_arguments(args)
     files = find_images(args.paths)
     if not files:
         print("No images found in the given paths.", file=sys.stderr)
@@ -201,10 +232,17 @@ def run_explain(args: argparse.Namespace) -> int:
     explainer = Explainer.load(**load_options)
     for note in explainer.notes:
         print(f"note: {note}", file=sys.stderr)
+    if args.ray:
+        from cnnattn.distributed.batch import ray_records  # imports ray: only with --ray
+
+        records = ray_records(files, load_options, explain_options(args), args.address, args.replicas)
+    else:
+        records = _records(explainer, files, args)
     skipped = 0
     with contextlib.ExitStack() as stack:
         out = stack.enter_context(open(args.out, "w", encoding="utf-8")) if args.out else sys.stdout
-        for path, record in _records(explainer, files, args):
+        stack.enter_context(contextlib.closing(records))  # an interrupted --ray run still stops its cluster
+        for path, record in records:
             if isinstance(record, str):
                 skipped += 1
                 print(f"skipped {path}: {record}", file=sys.stderr)

@@ -32,7 +32,7 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 LOCAL = {"cnnattn", "bench", "tests", "app"}
 # Modules that may only run with an extra installed: dotted prefix -> extra. Every other module of
 # the package must get by with [project.dependencies] alone.
-OPTIONAL_MODULES: dict[str, str] = {}
+OPTIONAL_MODULES: dict[str, str] = {"cnnattn.distributed": "serve"}
 # Import name -> distribution, for modules this environment does not have installed (say, an extra
 # that requirements.txt does not pin yet); installed ones are mapped by importlib.metadata.
 KNOWN_DISTRIBUTIONS = {"PIL": "pillow", "pytorch_grad_cam": "grad-cam", "sklearn": "scikit-learn", "yaml": "pyyaml"}
@@ -119,7 +119,7 @@ def pins() -> dict[str, Version]:
         if line:
             name, _, version = line.partition("==")
             assert version, f"requirements.txt pins exact versions: {line!r}"
-            found[normalize(name)] = Version(version)
+            found[normalize(name.split("[")[0])] = Version(version)  # ray[serve,data] pins ray
     return found
 
 
