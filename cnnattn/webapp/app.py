@@ -16,8 +16,8 @@ from cnnattn.image.loading import MAX_FILE_BYTES
 from cnnattn.pipeline import Pipeline
 from cnnattn.webapp.errors import UserError, user_errors
 from cnnattn.webapp.explore import ExploreTab, read_upload
-from cnnattn.webapp.gradio_internals import limit_jobs_per_session, pass_raw_upload
-from cnnattn.webapp.lesson_tab import build_lesson_tab
+from cnnattn.webapp.gradio_internals import limit_jobs_per_session
+from cnnattn.webapp.lesson import LessonTab
 from cnnattn.webapp.strings import relabelled
 
 # Public-server settings; docs/DEPLOYMENT.md explains each one.
@@ -68,15 +68,17 @@ def build_app(pipeline: Pipeline | Explainer) -> gr.Blocks:
         pipeline = Pipeline(pipeline, capacity=32)
     session = Session(pipeline, Path(tempfile.mkdtemp(prefix="cnnattn-outputs-")))
     explore = ExploreTab(pipeline, example_photos(), session.output_dir)
+    lesson = LessonTab(pipeline, example_photos(), session.output_dir)
     with gr.Blocks(
         title="cnnattn — where does the CNN look?", delete_cache=CACHE_SWEEP_S, analytics_enabled=False
     ) as demo:
         language = gr.Radio(LANGUAGE_CHOICES, value="en", label=text("language"), elem_id="language")
         with gr.Tabs(elem_id="tabs") as tabs:
             explore.render()
-            build_lesson_tab(pipeline.explainer, session, demo, language, example_photos(), tabs, pass_raw_upload)
+            lesson.render()
         explore.wire(language)
-        pairs = [(explore.intro, "explore.intro", "value"), *explore.relabelled()]
+        lesson.wire(demo, language, tabs)
+        pairs = [(explore.intro, "explore.intro", "value"), *explore.relabelled(), *lesson.relabelled()]
         language.change(
             lambda lang: relabelled(pairs, lang, backbone=pipeline.explainer.backbone.name),
             language,

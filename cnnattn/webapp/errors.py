@@ -9,7 +9,7 @@ from collections.abc import Callable
 import gradio as gr
 import torch
 
-from cnnattn.i18n import STRINGS
+from cnnattn.i18n import STRINGS, error_message
 from cnnattn.image.loading import ImageRejected
 from cnnattn.webapp.strings import say
 
@@ -51,7 +51,7 @@ def user_errors(handler: Callable) -> Callable:
         except torch.cuda.OutOfMemoryError as exc:
             torch.cuda.empty_cache()  # transient on a shared GPU: free the cache and keep serving
             raise gr.Error(say("error.out_of_memory", _language(signature.bind_partial(*args, **kwargs)))) from exc
-        except (ImageRejected, ValueError) as exc:
-            raise gr.Error(str(exc)) from exc
+        except (ImageRejected, ValueError) as exc:  # i18n.UserError keys are worded in the caller's language
+            raise gr.Error(error_message(exc, _language(signature.bind_partial(*args, **kwargs)))) from exc
 
     return wrapped

@@ -31,6 +31,18 @@ WEB_STRINGS: dict[str, dict[str, str]] = {
             "Absolute scale: colour = weight × number of positions, so a uniform map is evenly dark and 8× "
             "uniform is the brightest colour. Click or tab to a map and use the arrow keys to move the query."
         ),
+        "view.guess_prompt": (
+            "Predict first: click the photo where you think the model will look (or move there with the arrow "
+            "keys and press Enter)."
+        ),
+        "lesson.guess_mode": "Predict, then reveal: guess where the model looks before the map is shown",
+        "lesson.order": (
+            "**Follow the order:** 1. pick a photo → 2. step 1, the scores → 3. step 2, softmax turns them into "
+            "weights → 4. step 3, the weighted sum → 5. what changed (checks below)."
+        ),
+        "lesson.map": "The chosen head's map (click or use the arrow keys to choose a cell)",
+        "lesson.compare_map": "This head's map beside the reference map",
+        "lesson.reference": "Grad-CAM at {layer}",
         "view.per_map_note": (
             "Per map: each map is stretched to its own maximum, so even a nearly flat map looks confident. "
             "Click or tab to a map and use the arrow keys to move the query."
@@ -61,6 +73,15 @@ WEB_STRINGS: dict[str, dict[str, str]] = {
             "绝对色标：颜色 = 权重 × 位置数，均匀的图颜色均匀偏暗，8 倍均匀权重为最亮。"
             "点击热力图或用 Tab 键选中后，用方向键移动查询位置。"
         ),
+        "view.guess_prompt": "先预测：点击照片（或用方向键移动后按回车）你认为模型会看的位置。",
+        "lesson.guess_mode": "先预测再揭晓：在显示热力图之前猜猜模型看哪里",
+        "lesson.order": (
+            "**按顺序学习：** 1. 选一张照片 → 2. 第 1 步，打分 → 3. 第 2 步，softmax 把分数变成权重 → "
+            "4. 第 3 步，加权求和 → 5. 有什么变化（见下方的检验）。"
+        ),
+        "lesson.map": "所选注意力头的热力图（点击或用方向键选择格子）",
+        "lesson.compare_map": "本注意力头的热力图与参照图并排",
+        "lesson.reference": "{layer} 处的 Grad-CAM",
         "view.per_map_note": (
             "每张图单独：每张图按自身最大值拉伸，所以几乎平坦的图也显得很确定。"
             "点击热力图或用 Tab 键选中后，用方向键移动查询位置。"

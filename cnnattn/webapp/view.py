@@ -34,8 +34,9 @@ def lookup_tables() -> dict[str, list[int]]:
     }
 
 
-def attention_view(name: str, temperatures: dict[str, float], elem_id: str) -> gr.HTML:
-    """One attention view; `name` registers it as window.cnnattnViews[name] for buttons and tests."""
+def attention_view(name: str, temperatures: dict[str, float], elem_id: str, **options) -> gr.HTML:
+    """One attention view; `name` registers it as window.cnnattnViews[name] for buttons and tests.
+    `options` are extra props: the lesson's `single_head`, `notify` and `fixed_temperature`."""
     return gr.HTML(
         value=None,
         html_template='<div class="cv-root"></div>',
@@ -54,4 +55,5 @@ def attention_view(name: str, temperatures: dict[str, float], elem_id: str) -> g
         learned_temperature_range=list(LEARNED_TEMPERATURES),
         absolute_max=ABSOLUTE_MAX,
         language="en",
+        **options,
     )

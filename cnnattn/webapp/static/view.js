@@ -10,7 +10,10 @@ const state = {
 let payload = null;
 let photo = null;
 let maps = [];
-const api = { state, draws: 0, lastDrawMs: null };
+const api = { state, draws: 0, lastDrawMs: null, guessing: false, concealed: false };
+// The lesson's view (props.single_head) shows one head, tells the server when a text-changing setting
+// moved (trigger "input", debounced) and can hide the maps until the student guesses (trigger "select").
+const single = Boolean(props.single_head);
 element.cnnattn = api;
 (window.cnnattnViews = window.cnnattnViews || {})[props.name] = api;
 
@@ -65,6 +68,12 @@ function attach() {
 }
 attach();
 
+function notify(kind = "input") {
+  if (!props.notify) return;
+  clearTimeout(api.notifyTimer);
+  api.notifyTimer = setTimeout(() => trigger(kind), kind === "input" ? 300 : 0);
+}
+
 function temperatureOf(entry) {
   return entry.class_conditional ? Number(classT.value) : Number(learnedT.value);
 }
@@ -109,10 +118,12 @@ function paint(map) {
     map.indices = lutIndices(map.upsampled, top);
     map.indexKey = indexKey;
   }
-  const paintKey = `${indexKey}|${state.colormap}|${state.opacity}|${language()}`;
+  const opacity = api.concealed ? 0 : state.opacity;  // predict, then reveal: the photo alone first
+  const paintKey = `${indexKey}|${state.colormap}|${opacity}|${language()}`;
+  map.bar.hidden = api.concealed;
   if (map.paintKey !== paintKey) {  // maps the change does not touch keep their pixels
     const lut = props.luts[state.colormap];
-    paintOverlay(map.canvas, photo, map.indices, lut, state.opacity);
+    paintOverlay(map.canvas, photo, map.indices, lut, opacity);
     const [low, high] = state.mode === "absolute"
       ? ["0×", `${props.absolute_max}× ${say("view.uniform")} (1/${h * w})`]
       : ["0", `${top.toFixed(4)} (${say("view.own_max")})`];
@@ -135,7 +146,14 @@ function draw() {
     map.figure.hidden = state.head !== "all" && state.head !== map.id;
     if (!map.figure.hidden) paint(map);
   }
-  status.textContent = say(state.mode === "absolute" ? "view.absolute_note" : "view.per_map_note");
+  const shown = maps.find((m) => m.id === state.head);
+  if (single && shown) {  // only the temperature that affects the chosen head
+    classT.parentNode.hidden = props.fixed_temperature || !shown.entry.class_conditional;
+    learnedT.parentNode.hidden = props.fixed_temperature || shown.entry.class_conditional;
+  }
+  status.textContent = say(
+    api.concealed ? "view.guess_prompt" : state.mode === "absolute" ? "view.absolute_note" : "view.per_map_note",
+  );
   api.draws += 1;
   api.lastDrawMs = performance.now() - start;
   element.dataset.draws = String(api.draws);
@@ -153,18 +171,29 @@ function readout(map, event) {
 
 function setQuery(query) {
   state.query = query.map((v) => Math.min(Math.max(v, 0), 1));
+  const guessed = api.concealed;
+  api.concealed = false;
   draw();
+  notify(guessed ? "select" : "input");
 }
 
 function keyMove(map, event) {
   const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+  if (api.concealed && (event.key === "Enter" || event.key === " ")) {  // keyboard guess: move, then Enter
+    event.preventDefault();
+    setQuery(state.query);
+    return;
+  }
   if (!(event.key in moves)) return;
   event.preventDefault();
   const [row, col, h, w] = cellOf(map, state.query);
   const [dr, dc] = moves[event.key];
   const r = Math.min(Math.max(row + dr, 0), h - 1);
   const c = Math.min(Math.max(col + dc, 0), w - 1);
-  setQuery([(c + 0.5) / w, (r + 0.5) / h]);
+  const query = [(c + 0.5) / w, (r + 0.5) / h];
+  if (!api.concealed) return setQuery(query);
+  state.query = query;
+  placeMarker(map.marker, query);
 }
 
 function figureFor(map) {
@@ -200,18 +229,43 @@ async function load(next) {
     return;
   }
   if (!photo || !payload || payload.photo.jpeg !== next.photo.jpeg) photo = await photoPixels(next.photo.jpeg);
+  const previous = payload;
   payload = next;
   maps = next.heads.flatMap((entry) => entry.ids.map((id, index) => ({ entry, index, id, name: entry.names[index] })));
-  headSelect.replaceChildren(make("option", { value: "all", "data-i18n": "view.all_heads" }, say("view.all_heads")));
+  const newPhoto = !previous || previous.photo.jpeg !== next.photo.jpeg;
+  headSelect.replaceChildren();
+  if (!single) headSelect.append(make("option", { value: "all", "data-i18n": "view.all_heads" }, say("view.all_heads")));
   for (const map of maps) headSelect.append(make("option", { value: map.id }, map.name));
-  headSelect.value = maps.some((m) => m.id === state.head) ? state.head : "all";
+  if (next.settings) applySettings(next.settings);
+  const fallback = single ? maps[0].id : "all";
+  headSelect.value = maps.some((m) => m.id === state.head) ? state.head : fallback;
+  api.concealed = api.guessing && newPhoto;
   gallery.replaceChildren(...maps.map(figureFor));
   relabel();
   draw();
   element.dataset.loaded = next.key || "";
 }
 
+// Settings the server chose for this answer (a lesson link, or the settings it was asked with).
+function applySettings(settings) {
+  if (settings.head) state.head = settings.head;
+  if (settings.query) state.query = settings.query;
+  const entry = maps.find((m) => m.id === state.head)?.entry;
+  if (settings.temperature && entry) (entry.class_conditional ? classT : learnedT).value = settings.temperature;
+}
+
+function headTemperature() {
+  const shown = maps.find((m) => m.id === state.head);
+  return shown ? temperatureOf(shown.entry) : Number(classT.value);
+}
+
+api.setGuessing = (on) => {
+  api.guessing = Boolean(on);
+  api.concealed = api.guessing && Boolean(payload);
+  draw();
+};
 api.settings = () => ({
+  head_temperature: headTemperature(), guessing: api.guessing,
   colormap: state.colormap, opacity: state.opacity, mode: state.mode, head: state.head, query: state.query,
   class_temperature: Number(classT.value), temperature: Number(learnedT.value),
 });
@@ -220,5 +274,6 @@ api.weights = (id) => Array.from(weightsOf(maps.find((m) => m.id === id)));
 api.setQuery = setQuery;
 for (const input of [headSelect, colormapSelect, modeSelect]) input.addEventListener("change", draw);
 for (const input of [opacityInput, classT, learnedT]) input.addEventListener("input", draw);
+for (const input of [headSelect, classT, learnedT]) input.addEventListener("change", () => notify());
 watch("value", () => load(props.value));
 load(props.value);

@@ -1,0 +1,295 @@
+"""The Lesson tab (classroom mode): the photo's payload drawn by the same browser view as Explore, one
+head at a time, beside the texts and tables of the three steps. Head, temperature, query, colormap and
+opacity live in the view (no request redraws the map; the texts follow with one light request, no
+backbone pass); a new photo, class or layer and the check buttons ask the server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from cnnattn.i18n import resolve_language
+from cnnattn.labels import class_names
+from cnnattn.lesson.links import parse_params
+from cnnattn.lesson.settings import TOP1, LessonSettings
+from cnnattn.webapp.errors import user_errors
+from cnnattn.webapp.explore import read_upload
+from cnnattn.webapp.gradio_internals import pass_raw_upload
+from cnnattn.webapp.lesson_api import PARAMETERS, READ_SETTINGS, with_settings
+from cnnattn.webapp.lesson_checks import LessonChecks
+from cnnattn.webapp.strings import say
+from cnnattn.webapp.view import attention_view
+
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+WEBCAM_EVERY_S = 1.0  # one backbone pass per second keeps a 2-core server responsive
+WEBCAM_LIMIT_S = 120  # a forgotten webcam tab stops streaming after two minutes
+PREFIX_LINK = "(q) => q.startsWith('?') ? location.origin + location.pathname + q : q"
+ANSWERED = 15  # outputs of a new photo: the photo or example, the view's payload and 13 texts (LessonChecks.texts)
+GUESSING = "(on) => { window.cnnattnViews.lesson.setGuessing(on); return on; }"
+
+
+def class_options(language: str) -> list[tuple[str, int]]:
+    return [(say("lesson.top1", language), TOP1)] + [(f"{i}: {n}", i) for i, n in enumerate(class_names(language))]
+
+
+def as_notice(handler, outputs: int):
+    """Upload paths: a refused file becomes one sentence in the notice (first output) instead of an error
+    on every output; the other outputs keep what they showed."""
+
+    def noticed(*args):
+        try:
+            return ("", *handler(*args))
+        except gr.Error as exc:
+            return (exc.message, *(gr.skip() for _ in range(outputs)))
+
+    return noticed
+
+
+class LessonTab(LessonChecks):
+    """Components are attributes; `render()` lays them out, `wire()` attaches the handlers."""
+
+    def __init__(self, pipeline, examples: list[str], output_dir: Path):
+        self.pipeline = pipeline
+        self.examples = {Path(p).stem: p for p in examples}
+        self.output_dir = output_dir
+
+    def render(self) -> gr.Tab:
+        defaults = LessonSettings()
+        with gr.Tab(say("tab.lesson"), id="lesson", elem_id="lesson-tab") as self.tab:
+            self.intro = gr.Markdown(say("lesson.intro"))
+            self.order = gr.Markdown(say("lesson.order"), elem_id="lesson-order")
+            with gr.Row():
+                with gr.Column(scale=1, min_width=280):
+                    self._render_inputs(defaults)
+                with gr.Column(scale=2, min_width=300):
+                    self._render_steps()
+                    self._render_checks()
+        return self.tab
+
+    def _render_inputs(self, defaults: LessonSettings) -> None:
+        self.image = pass_raw_upload(
+            gr.Image(
+                label=say("lesson.photo"),
+                type="filepath",
+                sources=["upload", "clipboard"],
+                elem_id="lesson-photo",
+                height=260,
+            )
+        )
+        self.notice = gr.Markdown(elem_id="lesson-notice")
+        self.example = gr.Dropdown(
+            list(self.examples), value=None, label=say("lesson.example"), elem_id="lesson-example"
+        )
+        self.class_choice = gr.Dropdown(
+            class_options("en"), value=TOP1, label=say("lesson.class"), elem_id="lesson-class"
+        )
+        self.layer = gr.Dropdown(
+            list(self.explainer.backbone.layer_names()),
+            value=defaults.layer,
+            label=say("lesson.layer"),
+            elem_id="lesson-layer",
+            visible=False,
+        )
+        self.guess_mode = gr.Checkbox(False, label=say("lesson.guess_mode"), elem_id="lesson-guess-mode")
+        with gr.Accordion(say("lesson.webcam"), open=False) as self.webcam_box:
+            self.webcam = gr.Image(
+                sources=["webcam"], streaming=True, type="numpy", label=say("lesson.webcam_in"), elem_id="lesson-webcam"
+            )
+            self.live = gr.Image(label=say("lesson.webcam_live"), elem_id="lesson-live", interactive=False)
+            self.last_frame = gr.State(None)
+            self.freeze_button = gr.Button(say("lesson.freeze"), elem_id="lesson-freeze")
+        self.link = gr.Textbox(label=say("lesson.link"), elem_id="lesson-link", buttons=["copy"])
+        self.link_note = gr.Markdown(elem_id="lesson-link-note")
+        self.browser_language = gr.Textbox(visible=False)  # navigator.language, filled on page load
+        # The view's settings travel in these when the page asks the server (READ_SETTINGS fills them).
+        self.hidden = {
+            name: gr.Textbox(str(default), visible=False)
+            if isinstance(default, str)
+            else gr.Checkbox(default, visible=False)
+            if isinstance(default, bool)
+            else gr.Number(default, visible=False)
+            for name, default in PARAMETERS.items()
+            if name not in ("class_index", "layer", "language")
+        }
+
+    def _render_steps(self) -> None:
+        markdown = dict(latex_delimiters=LATEX)
+        self.head_md = gr.Markdown(elem_id="lesson-head-text", **markdown)
+        self.view = attention_view(
+            "lesson", self.explainer.temperatures(), elem_id="lesson-view", single_head=True, notify=True
+        )
+        self.guess_md = gr.Markdown(elem_id="lesson-guess")
+        self.step1_md = gr.Markdown(elem_id="lesson-step1", **markdown)
+        self.scores = gr.Dataframe(label=say("lesson.scores_table"), elem_id="lesson-scores", interactive=False)
+        self.step2_md = gr.Markdown(elem_id="lesson-step2", **markdown)
+        self.weights = gr.Dataframe(label=say("lesson.weights_table"), elem_id="lesson-weights", interactive=False)
+        self.cell_md = gr.Markdown(elem_id="lesson-cell", **markdown)
+        self.readout_md = gr.Markdown(elem_id="lesson-readout", **markdown)
+        self.step3_md = gr.Markdown(elem_id="lesson-step3", **markdown)
+        self.step3 = gr.Dataframe(label=say("lesson.step3_table"), elem_id="lesson-step3-table", interactive=False)
+
+    def _render_checks(self) -> None:
+        with gr.Accordion(say("lesson.compare"), open=False, elem_id="lesson-compare-box") as self.compare_box:
+            with gr.Row():
+                self.gradcam_button = gr.Button(say("lesson.gradcam_run"), elem_id="lesson-gradcam-run")
+                self.sanity_button = gr.Button(say("lesson.sanity_run"), elem_id="lesson-sanity-run")
+            self.compare_view = attention_view("compare", {}, elem_id="lesson-compare", fixed_temperature=True)
+            self.compare_md = gr.Markdown(elem_id="lesson-compare-text", latex_delimiters=LATEX)
+        with gr.Accordion(say("lesson.occlusion"), open=False, elem_id="lesson-occlusion-box") as self.occlusion_box:
+            self.cover = gr.Slider(
+                0.05, 0.95, 0.5, step=0.05, label=say("lesson.occlude_share"), elem_id="lesson-cover"
+            )
+            with gr.Row():
+                self.occlude_button = gr.Button(say("lesson.occlude_run"), elem_id="lesson-occlude-run")
+                self.deletion_button = gr.Button(say("lesson.deletion_run"), elem_id="lesson-deletion-run")
+            self.occluded = gr.Image(label=say("lesson.occluded_image"), interactive=False, elem_id="lesson-occluded")
+            self.occlusion_md = gr.Markdown(elem_id="lesson-occlusion-text")
+            self.curve = gr.Image(label=say("lesson.deletion_image"), interactive=False, elem_id="lesson-deletion")
+            self.deletion_md = gr.Markdown(elem_id="lesson-deletion-text")
+
+    def relabelled(self) -> list[tuple[gr.components.Component, str, str]]:
+        """(component, i18n key, attribute) pairs a language switch updates."""
+        pairs = [(self.tab, "tab.lesson", "label"), (self.intro, "lesson.intro", "value")]
+        pairs += [(self.order, "lesson.order", "value"), (self.image, "lesson.photo", "label")]
+        pairs += [(self.example, "lesson.example", "label"), (self.layer, "lesson.layer", "label")]
+        pairs += [(self.guess_mode, "lesson.guess_mode", "label"), (self.webcam_box, "lesson.webcam", "label")]
+        pairs += [(self.webcam, "lesson.webcam_in", "label"), (self.live, "lesson.webcam_live", "label")]
+        pairs += [(self.freeze_button, "lesson.freeze", "value"), (self.link, "lesson.link", "label")]
+        pairs += [(self.compare_box, "lesson.compare", "label"), (self.gradcam_button, "lesson.gradcam_run", "value")]
+        pairs += [(self.sanity_button, "lesson.sanity_run", "value"), (self.occlusion_box, "lesson.occlusion", "label")]
+        pairs += [(self.cover, "lesson.occlude_share", "label"), (self.occlude_button, "lesson.occlude_run", "value")]
+        pairs += [(self.deletion_button, "lesson.deletion_run", "value")]
+        pairs += [(self.occluded, "lesson.occluded_image", "label"), (self.curve, "lesson.deletion_image", "label")]
+        return pairs
+
+    def wire(self, demo: gr.Blocks, language: gr.Radio, tabs: gr.Tabs) -> None:
+        settings = [*self.hidden.values(), self.class_choice, self.layer, language]
+        texts = [self.head_md, self.step1_md, self.scores, self.step2_md, self.weights, self.cell_md]
+        texts += [self.readout_md, self.step3_md, self.step3, self.link, self.link_note, self.class_choice, self.layer]
+        answered = [self.view, *texts]
+        read = dict(js=READ_SETTINGS)
+        photo = user_errors(with_settings(self.photo))
+        # The public endpoint raises; the page's upload shows a refused file as one sentence instead.
+        self.api_button = gr.Button(visible=False)
+        self.api_button.click(photo, [self.image, *settings], [self.example, *answered], api_name="lesson")
+        self.image.upload(
+            as_notice(photo, 1 + len(answered)),
+            [self.image, *settings],
+            [self.notice, self.example, *answered],
+            api_name=False,
+            **read,
+        )
+        example = as_notice(user_errors(with_settings(self.example_photo)), 1 + len(answered))
+        self.example.input(
+            example, [self.example, *settings], [self.notice, self.image, *answered], api_name=False, **read
+        )
+        answer = dict(fn=user_errors(with_settings(self.answer_if_photo)), inputs=[self.image, self.example, *settings])
+        answer |= dict(outputs=answered, api_name=False, **read)
+        for control in (self.class_choice, self.layer):
+            control.input(**answer)
+        render = user_errors(with_settings(self.texts))
+        self.view.input(render, [self.image, self.example, *settings], texts, api_name="lesson_render", **read)
+        reveal = user_errors(with_settings(self.reveal))
+        self.view.select(reveal, [self.image, self.example, *settings], [*texts, self.guess_md], api_name=False, **read)
+        self.guess_mode.change(None, self.guess_mode, self.guess_mode, js=GUESSING, api_name=False)
+        self.link.change(None, self.link, self.link, js=PREFIX_LINK, api_name=False)
+        language.change(
+            self.relabel, [language, self.class_choice], self.class_choice, api_name=False, queue=False
+        ).then(**answer)
+        self._wire_checks(settings, read)
+        self._wire_webcam(language, settings, answered, read)
+        restored = [language, self.example, self.class_choice, self.layer, *self.hidden.values(), tabs]
+        demo.load(
+            self.restore,
+            self.browser_language,
+            restored,
+            api_name=False,
+            queue=False,
+            js="() => navigator.language || 'en'",
+        ).then(example, [self.example, *settings], [self.notice, self.image, *answered], api_name=False)
+
+    def _wire_checks(self, settings: list, read: dict) -> None:
+        compared = [self.compare_view, self.compare_md]
+        checks = [self.image, *settings]
+        self.gradcam_button.click(
+            user_errors(with_settings(self.reference)), checks, compared, api_name="lesson_gradcam", **read
+        )
+        self.sanity_button.click(
+            user_errors(with_settings(self.sanity)), checks, compared, api_name="lesson_sanity", **read
+        )
+        self.occlude_button.click(
+            user_errors(with_settings(self.occlude)),
+            [self.image, self.cover, *settings],
+            [self.occluded, self.occlusion_md],
+            api_name="lesson_occlude",
+            **read,
+        )
+        self.deletion_button.click(
+            user_errors(with_settings(self.deletion)),
+            checks,
+            [self.curve, self.deletion_md],
+            api_name="lesson_deletion",
+            **read,
+        )
+
+    def _wire_webcam(self, language: gr.Radio, settings: list, answered: list, read: dict) -> None:
+        self.webcam.stream(
+            user_errors(self.live_frame),
+            [self.webcam, language],
+            [self.live, self.last_frame],
+            stream_every=WEBCAM_EVERY_S,
+            time_limit=WEBCAM_LIMIT_S,
+            concurrency_limit=1,
+            api_name=False,
+        )
+        photo = as_notice(user_errors(with_settings(self.photo)), 1 + len(answered))
+        self.freeze_button.click(
+            user_errors(self.freeze), [self.last_frame, language], self.image, api_name=False
+        ).then(photo, [self.image, *settings], [self.notice, self.example, *answered], api_name=False, **read)
+
+    # Handlers: each takes the photo's path and one LessonSettings (with_settings builds it).
+
+    def photo(self, image: str | None, settings: LessonSettings) -> tuple:
+        """A new photo (upload or frozen frame): its payload and the steps' texts; the example is cleared."""
+        return (None, *self.answer(image, None, settings))
+
+    def example_photo(self, name: str | None, settings: LessonSettings) -> tuple:
+        if name not in self.examples:  # cleared, or a name the list does not offer: keep the page as it is
+            return (gr.skip(),) * ANSWERED
+        path = self.examples[name]
+        return (path, *self.answer(path, name, settings))
+
+    def answer(self, image: str | None, example: str | None, settings: LessonSettings) -> tuple:
+        """The payload for the view (cached encoding: one backbone pass per photo) and the texts."""
+        chosen = None if settings.class_index == TOP1 else settings.class_index
+        payload = self.pipeline.payload(
+            read_upload(image), class_index=chosen, layer=settings.layer, language=settings.language
+        )
+        shown = {"head": settings.head, "temperature": settings.temperature, "query": list(settings.query)}
+        label = class_names(settings.language)[payload["class_index"]]
+        payload |= {"language": settings.language, "class_label": label, "settings": shown}
+        return (payload, *self.texts(image, example, settings))
+
+    def answer_if_photo(self, image: str | None, example: str | None, settings: LessonSettings) -> tuple:
+        """Class, layer and language choices answer only when there is a photo."""
+        if image is None:
+            return (gr.skip(),) * (ANSWERED - 1)
+        return self.answer(image, example, settings)
+
+    def relabel(self, language: str, class_index: int = TOP1):
+        return gr.Dropdown(choices=class_options(language), value=class_index, label=say("lesson.class", language))
+
+    def restore(self, browser_language: str, request: gr.Request):
+        """On page load: language from the link or the browser; settings and example from the link."""
+        params = dict(request.query_params) if request else {}
+        base = LessonSettings(language=resolve_language(browser_language))
+        layers = list(self.explainer.backbone.layer_names())
+        settings, example = parse_params(
+            params, base, self.heads(), list(self.examples), layers, self.explainer.temperatures()
+        )
+        wants_lesson = params.get("view") == "lesson" or example is not None
+        hidden = [settings.head, settings.temperature, *settings.query, settings.colormap, settings.opacity]
+        hidden += [settings.shared_scale, settings.share, settings.top_k]
+        selected = gr.Tabs(selected="lesson") if wants_lesson else gr.skip()
+        return (settings.language, example, settings.class_index, settings.layer, *hidden, selected)
