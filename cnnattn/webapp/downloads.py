@@ -20,6 +20,9 @@ from cnnattn.webapp.errors import UserError
 from cnnattn.webapp.view import ABSOLUTE_MAX
 
 MODES = ("absolute", "per_map")
+# Zip entries carry this fixed date, so the same maps make the same zip: gradio's cache, which names files
+# by their content hash, then keeps one copy per photo and settings instead of one per download.
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def write_downloads(folder: Path, shown, explanation: Explanation, settings: Vie
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         for file_name, content in files.items():
-            bundle.writestr(file_name, content)
+            bundle.writestr(zipfile.ZipInfo(file_name, ZIP_DATE), content, zipfile.ZIP_DEFLATED)
     files["cnnattn-maps.zip"] = archive.getvalue()
     paths = []
     for file_name, content in files.items():

@@ -1,37 +1,42 @@
 // Canvas painting: the overlay blend of cnnattn.render.overlay and the colour bar beside each map.
 
-// photo * (1 - alpha) per channel, shared by every map drawn at this opacity.
-const dimmed = { alpha: null, photo: null, values: null };
-function dimmedPhoto(photo, alpha) {
-  if (dimmed.alpha !== alpha || dimmed.photo !== photo) {
+// Every blend this opacity can produce, indexed (colour byte << 8) | photo byte: 64 K entries made once
+// per opacity, so a repaint is integer lookups instead of float arithmetic per channel.
+const blends = { alpha: null, table: null };
+function blendTable(alpha) {
+  if (blends.alpha !== alpha) {
+    const a = f32(alpha);
     const b = f32(1 - alpha);
-    const values = (dimmed.values = new Float32Array(photo.data.length));
-    for (let i = 0; i < values.length; i++) values[i] = photo.data[i] * b;  // stored as float32
-    Object.assign(dimmed, { alpha, photo });
+    const table = new Uint8Array(256 * 256);
+    for (let colour = 0; colour < 256; colour++) {
+      const mixed = f32(colour * a);
+      for (let pixel = 0; pixel < 256; pixel++) {
+        // photo * (1 - alpha) + colour * alpha + 0.5, truncated: the Python renderer's float32 steps
+        table[(colour << 8) | pixel] = Math.floor(f32(f32(mixed + f32(pixel * b)) + 0.5));
+      }
+    }
+    Object.assign(blends, { alpha, table });
   }
-  return dimmed.values;
+  return blends.table;
 }
 
-// photo * (1 - alpha) + colour * alpha + 0.5, truncated: the Python renderer's float32 steps.
+// The overlay of one map: colormap[indices] blended over the photo, written straight into the canvas.
 function paintOverlay(canvas, photo, indices, lut, alpha) {
   const { width, height } = photo;
   if (canvas.width !== width) canvas.width = width;
   if (canvas.height !== height) canvas.height = height;
-  const context = canvas.getContext("2d");
-  const image = context.createImageData(width, height);
-  const out = image.data;
-  const source = dimmedPhoto(photo, alpha);
-  const a = f32(alpha);
-  const mixed = new Float32Array(256 * 3);  // colour * alpha per LUT entry, computed once
-  for (let i = 0; i < 256 * 3; i++) mixed[i] = f32(lut[i] * a);
+  if (!canvas.pixels || canvas.pixels.width !== width || canvas.pixels.height !== height) {
+    canvas.pixels = new ImageData(width, height);  // kept per canvas: no allocation per repaint
+  }
+  const out = new Uint32Array(canvas.pixels.data.buffer);  // one write per pixel (little-endian RGBA)
+  const source = photo.data;
+  const table = blendTable(alpha);
   for (let p = 0, q = 0; p < indices.length; p++, q += 4) {
     const c = indices[p] * 3;
-    out[q] = Math.floor(f32(f32(mixed[c] + source[q]) + 0.5));  // ImageData would round
-    out[q + 1] = Math.floor(f32(f32(mixed[c + 1] + source[q + 1]) + 0.5));
-    out[q + 2] = Math.floor(f32(f32(mixed[c + 2] + source[q + 2]) + 0.5));
-    out[q + 3] = 255;
+    out[p] = table[(lut[c] << 8) | source[q]] | (table[(lut[c + 1] << 8) | source[q + 1]] << 8)
+      | (table[(lut[c + 2] << 8) | source[q + 2]] << 16) | 0xff000000;
   }
-  context.putImageData(image, 0, 0);
+  canvas.getContext("2d").putImageData(canvas.pixels, 0, 0);
 }
 
 // A horizontal colour bar with its two end labels.
