@@ -108,9 +108,9 @@ def test_chinese_walk_passes_the_allowlist_on_both_tabs(browser, app_url):
     page = open_lesson(browser, app_url, "zh-CN", "?example=lion")
     page.get_by_text("第 1 步").first.wait_for()
     assert "狮子" in page.locator("#lesson-step3-table").inner_text()
+    shot(page, "05-steps-zh.png")
     lesson = page.locator("#lesson-tab").inner_text()
     assert untranslated_words(lesson, CHINESE_ALLOWLIST) == []
-    shot(page, "05-steps-zh.png")
     page.get_by_role("tab", name="探索").click()
     explore = page.locator("#explore-tab").inner_text()
     assert untranslated_words(explore, CHINESE_ALLOWLIST) == []
