@@ -21,6 +21,7 @@ from PIL import Image
 from cnnattn.backbones import FINAL, Encoded
 from cnnattn.explain import Explainer
 from cnnattn.heads import Head, MapForm, MapOptions, PositionScores, query_row_dots
+from cnnattn.lesson.names import head_name
 from cnnattn.maps import grid_cell
 from cnnattn.render import fit_within
 
@@ -57,7 +58,7 @@ def head_payload(head: Head, encoded: Encoded, options: MapOptions, language: st
         "kind": head.kind,
         "form": str(head.form),
         "ids": [str(i) for i in head.ids()],
-        "names": [head.describe(k, language) for k in range(head.num_heads)],
+        "names": [head_name(head, k, language) for k in range(head.num_heads)],
         "default_temperature": head.default_temperature,
         "class_conditional": head.class_conditional,
         "layer": options.layer,
@@ -130,4 +131,3 @@ def weights_from_payload(entry: dict, index: int, temperature: float, query=(0.5
         logits = row / temperature
     weights = np.exp(logits - logits.max())
     return (weights / weights.sum()).reshape(h, w)
-

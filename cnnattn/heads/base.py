@@ -139,10 +139,6 @@ class Head(nn.Module):
         """A copy whose learned scoring weights are noise of the same scale (sanity check)."""
         raise NotImplementedError
 
-    def describe(self, index: int, language: str = "en") -> str:
-        """A short name for head `index` in the app and lesson (cards may give measured names)."""
-        return str(HeadId(self.kind, index))
-
 
 HEAD_KINDS: dict[str, type[Head]] = {}
 
@@ -180,5 +176,3 @@ def with_random_weights(module: nn.Module, names: list[str], seed: int) -> nn.Mo
             parameter = clone.get_parameter(name)
             parameter.copy_(random_like(parameter, seed))
     return clone
-
-

@@ -38,6 +38,3 @@ class ClassMap(Head):
         with torch.no_grad():
             clone.score.weight.copy_(random_like(self.attention.score.weight, seed))
         return ClassMap(self.backbone, clone.to(self.attention.score.weight.device).requires_grad_(False))
-
-    def describe(self, index: int, language: str = "en") -> str:
-        return "类别图" if language == "zh" else "class map"

@@ -38,6 +38,3 @@ class FeatureSelfAttention(Head):
 
     def randomised(self, seed: int) -> FeatureSelfAttention:
         return FeatureSelfAttention(self.backbone, key_seed=seed)
-
-    def describe(self, index: int, language: str = "en") -> str:
-        return "特征自注意力" if language == "zh" else "feature self-attention"

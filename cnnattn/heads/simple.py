@@ -40,14 +40,6 @@ class TrainedHead(Head):
         """(maps, logits) for a batch (B, C, h, w): maps are distributions over the last axis."""
         raise NotImplementedError
 
-    def describe(self, index: int, language: str = "en") -> str:
-        for entry in self.card.get("heads", []):
-            if entry.get("index") == index:
-                name = entry.get("name", {})
-                if isinstance(name, dict) and (name.get(language) or name.get("en")):
-                    return f"{self.kind}/{index}: {name.get(language) or name['en']}"
-        return super().describe(index, language)
-
 
 @register_head
 class SimplePooling(TrainedHead):
