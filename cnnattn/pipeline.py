@@ -26,6 +26,7 @@ from cnnattn.lesson.checks import reference_layer
 from cnnattn.payload import build_payload
 
 Value = TypeVar("Value")
+FRAME_CAPACITY = 2  # webcam frames: the latest frame and the one a freeze may still read
 
 
 def content_key(data: bytes) -> str:
@@ -92,16 +93,24 @@ class Pipeline:
     def __init__(self, explainer: Explainer, capacity: int = 32):
         self.explainer = explainer
         self.encodings: SingleFlightCache[tuple[Image.Image, Encoded]] = SingleFlightCache(capacity)
+        # A webcam streams a new photo every second: its frames get their own small cache so a stream
+        # never evicts the photos other students are studying.
+        self.frames: SingleFlightCache[tuple[Image.Image, Encoded]] = SingleFlightCache(FRAME_CAPACITY)
 
-    def encode(self, data: bytes) -> tuple[str, Image.Image, Encoded]:
-        """(key, photo, encoding) of an uploaded file's bytes; `ImageRejected` for unusable files."""
+    def encode(self, data: bytes, cache: SingleFlightCache | None = None) -> tuple[str, Image.Image, Encoded]:
+        """(key, photo, encoding) of an uploaded file's bytes, kept in `cache` (the photos' cache unless
+        given); `ImageRejected` for unusable files."""
         key = content_key(data)
 
         def create() -> tuple[Image.Image, Encoded]:
             photo = load_image(data)
             return photo, self.explainer.encode(photo)
 
-        return (key, *self.encodings.get_or_create(key, create))
+        return (key, *(self.encodings if cache is None else cache).get_or_create(key, create))
+
+    def encode_frame(self, data: bytes) -> tuple[str, Image.Image, Encoded]:
+        """`encode` for a webcam frame, cached apart from the photos (`frames`)."""
+        return self.encode(data, cache=self.frames)
 
     def explain(self, data: bytes, **options) -> tuple[Image.Image, Explanation]:
         _, photo, encoded = self.encode(data)

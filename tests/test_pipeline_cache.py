@@ -57,3 +57,14 @@ def test_pipeline_encodes_a_photo_once_for_many_threads(explainer, example_photo
         del explainer.backbone.encode
     assert len(passes) == 1
     assert pipeline.payload(data)["predictions"][0]["label"] == "lion"
+
+
+def test_webcam_frames_have_their_own_cache_and_never_evict_photos(explainer, example_photos):
+    pipeline = Pipeline(explainer, capacity=1)
+    photo = example_photos["lion"].read_bytes()
+    key, _, _ = pipeline.encode(photo)
+    frame = example_photos["cheetah"].read_bytes()
+    for end in (b"", b"\0", b"\0\0"):  # three different frames, more than the frames' cache holds
+        pipeline.encode_frame(frame + end)
+    assert key in pipeline.encodings and len(pipeline.encodings) == 1
+    assert len(pipeline.frames) <= 2

@@ -32,7 +32,7 @@ from cnnattn.distributed.encoding import cpu_encoded, encode_grouped
 from cnnattn.explain import Explainer, resolve_device
 from cnnattn.image.loading import load_image
 from cnnattn.lesson import steps
-from cnnattn.pipeline import Pipeline, content_key
+from cnnattn.pipeline import Pipeline, SingleFlightCache, content_key
 
 log = logging.getLogger(__name__)
 replica_log = logging.getLogger("ray.serve")  # Serve writes it to each replica's log file
@@ -184,7 +184,7 @@ class RayPipeline(Pipeline):
                 time.sleep(delay)
                 delay = min(2 * delay, 2.0)
 
-    def encode(self, data: bytes) -> tuple[str, Image.Image, Encoded]:
+    def encode(self, data: bytes, cache: SingleFlightCache | None = None) -> tuple[str, Image.Image, Encoded]:
         key = content_key(data)
 
         def create() -> tuple[Image.Image, Encoded]:
@@ -196,7 +196,7 @@ class RayPipeline(Pipeline):
             log.info("photo %s encoded on replica %s in %.0f ms", key[:12], replica, elapsed_ms)
             return photo, encoded
 
-        return (key, *self.encodings.get_or_create(key, create))
+        return (key, *(self.encodings if cache is None else cache).get_or_create(key, create))
 
     def _remember(self, key: str, replica: str) -> None:
         self.served_by[key] = replica

@@ -7,15 +7,14 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
-from PIL import Image
 
 from cnnattn import Explainer
-from cnnattn.explain import Encoded, resolve_device
+from cnnattn.explain import resolve_device
 from cnnattn.i18n import LANGUAGE_CHOICES, text
 from cnnattn.image.loading import MAX_FILE_BYTES
 from cnnattn.pipeline import Pipeline
-from cnnattn.webapp.errors import UserError, user_errors
-from cnnattn.webapp.explore import ExploreTab, read_upload
+from cnnattn.webapp.errors import UserError
+from cnnattn.webapp.explore import ExploreTab
 from cnnattn.webapp.gradio_internals import limit_jobs_per_session
 from cnnattn.webapp.lesson import LessonTab
 from cnnattn.webapp.strings import relabelled
@@ -46,29 +45,14 @@ def head_temperatures(explainer: Explainer, temperature: float, class_temperatur
     return {head.kind: class_temperature if head.class_conditional else temperature for head in explainer.heads}
 
 
-class Session:
-    """What the tabs share: the pipeline (every backbone pass, single-flight cache) and the outputs folder."""
-
-    def __init__(self, pipeline: Pipeline, output_dir: Path):
-        self.pipeline = pipeline
-        self.explainer = pipeline.explainer
-        self.encodings = pipeline.encodings
-        self.output_dir = output_dir
-
-    @user_errors
-    def encode(self, path: str) -> tuple[Image.Image, Encoded]:
-        _, photo, encoded = self.pipeline.encode(read_upload(path))
-        return photo, encoded
-
-
 def build_app(pipeline: Pipeline | Explainer) -> gr.Blocks:
     """The whole page. Every backbone pass goes through `pipeline` (pass a Pipeline subclass to serve
     the model elsewhere); an Explainer is wrapped in a local Pipeline."""
     if isinstance(pipeline, Explainer):
         pipeline = Pipeline(pipeline, capacity=32)
-    session = Session(pipeline, Path(tempfile.mkdtemp(prefix="cnnattn-outputs-")))
-    explore = ExploreTab(pipeline, example_photos(), session.output_dir)
-    lesson = LessonTab(pipeline, example_photos(), session.output_dir)
+    output_dir = Path(tempfile.mkdtemp(prefix="cnnattn-outputs-"))  # frozen webcam frames, downloads
+    explore = ExploreTab(pipeline, example_photos(), output_dir)
+    lesson = LessonTab(pipeline, example_photos(), output_dir)
     with gr.Blocks(
         title="cnnattn — where does the CNN look?", delete_cache=CACHE_SWEEP_S, analytics_enabled=False
     ) as demo:

@@ -187,7 +187,7 @@ class LessonChecks:
         """One webcam frame through the Pipeline (safe loader, one backbone pass): the class map over it."""
         if frame is None:
             return gr.skip(), gr.skip()
-        _, photo, encoded = self.pipeline.encode(png_bytes(frame))
+        _, photo, encoded = self.pipeline.encode_frame(png_bytes(frame))
         weights = steps.pooling_lesson(self.explainer.head("class"), 0, encoded).weights
         return gr.Image(overlay(fit_within(photo, 512), weights), format=SHOWN), frame
 
