@@ -14,10 +14,10 @@ from PIL import Image
 from cnnattn.payload import weights_from_payload
 from cnnattn.render import COLORMAPS, overlay
 from cnnattn.webapp.view import ABSOLUTE_MAX
+from tests.browser_helpers import answered
 from tests.conftest import launch_chromium
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-TIMEOUT_MS = 120_000
 VIEW = "window.cnnattnViews.explore"
 
 pytestmark = pytest.mark.browser
@@ -38,15 +38,6 @@ def png_photo(example_photos, tmp_path_factory):
     return path
 
 
-def answered(browser, app_url, photo, locale="en-US"):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale=locale)
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(app_url)
-    page.locator("#photo input[type=file]").set_input_files(str(photo))
-    page.wait_for_function("() => window.cnnattnViews?.explore?.draws > 0")
-    return page
-
-
 @pytest.fixture(scope="module")
 def page(browser, app_url, png_photo):
     page = answered(browser, app_url, png_photo)
@@ -62,6 +53,7 @@ def set_range(page, selector: str, value: float) -> None:
 
 
 def canvas_pixels(page, head: str) -> np.ndarray:
+    page.evaluate(f"() => {VIEW}.flush()")  # maps off screen are painted when idle: paint them now
     canvas = page.locator(f"#maps figure[data-head='{head}'] .cv-frame canvas")
     url = canvas.evaluate("c => c.toDataURL('image/png')")
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))

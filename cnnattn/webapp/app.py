@@ -18,6 +18,7 @@ from cnnattn.webapp.explore import ExploreTab
 from cnnattn.webapp.gradio_internals import limit_jobs_per_session
 from cnnattn.webapp.lesson import LessonTab
 from cnnattn.webapp.strings import relabelled
+from cnnattn.webapp.theme import PAGE_CSS, accessible_theme
 
 # Public-server settings; docs/DEPLOYMENT.md explains each one.
 QUEUE_SIZE = 100  # jobs waiting in the whole server: a class of 30 with a few events each
@@ -95,6 +96,8 @@ def launch_options(host: str, port: int, share: bool = False, root_path: str | N
         mcp_server=False,
         pwa=False,
         ssr_mode=False,
+        theme=accessible_theme(),  # contrast that axe-core accepts (tests/test_accessibility.py)
+        css=PAGE_CSS,
         app_kwargs={"docs_url": None, "redoc_url": None, "openapi_url": None},
     )
     if root_path is not None:

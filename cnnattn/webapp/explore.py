@@ -29,6 +29,11 @@ def class_options(language: str) -> list[tuple[str, int]]:
     return [(say("explore.top1", language), TOP1)] + [(f"{i}: {n}", i) for i, n in enumerate(class_names(language))]
 
 
+def example_name(path: str) -> str:
+    """The example button's text: "grace_hopper.jpg" -> "grace hopper"."""
+    return Path(path).stem.replace("_", " ")
+
+
 def read_upload(image: str | None) -> bytes:
     if image is None:
         raise UserError("error.no_photo")
@@ -71,7 +76,9 @@ class ExploreTab:
                         )
                     )  # fmt: skip
                     self.run = gr.Button(say("explore.run"), variant="primary", elem_id="explain")
-                    self.examples_box = gr.Examples(self.examples, inputs=self.image)
+                    self.examples_box = gr.Examples(  # named, so each example button has a text (axe: button-name)
+                        self.examples, inputs=self.image, example_labels=[example_name(p) for p in self.examples]
+                    )
                     self.class_choice = gr.Dropdown(
                         class_options("en"), value=TOP1, label=say("explore.class"), elem_id="explore-class"
                     )
@@ -83,7 +90,7 @@ class ExploreTab:
                     self.view = attention_view("explore", self.explainer.temperatures(), elem_id="maps")
                     self.settings = gr.Textbox("{}", visible=False)  # filled from the view when a download is asked for
                     self.download_button = gr.Button(say("explore.download"), elem_id="explore-download")
-                    self.downloads = gr.File(
+                    self.downloads = gr.File(  # hidden while empty (theme.PAGE_CSS)
                         label=say("explore.downloads"), file_count="multiple", elem_id="downloads"
                     )
         return self.tab

@@ -73,3 +73,23 @@ function placeMarker(marker, query) {
   marker.style.left = `${query[0] * 100}%`;
   marker.style.top = `${query[1] * 100}%`;
 }
+
+// Maps outside the viewport (with a margin) wait for idle time, one per callback, so a control change
+// repaints only what is on screen before the next frame; a newer change replaces the waiting list.
+function onScreen(map, margin = 100) {
+  const box = map.figure.getBoundingClientRect();
+  return box.bottom > -margin && box.top < window.innerHeight + margin;
+}
+const whenIdle = window.requestIdleCallback || ((callback) => setTimeout(callback, 1));
+function paintWhenIdle(maps, paint) {
+  paintWhenIdle.waiting = maps;
+  const next = () => {
+    const map = paintWhenIdle.waiting.shift();
+    if (!map) return;
+    paint(map);
+    whenIdle(next);
+  };
+  if (maps.length) whenIdle(next);
+}
+paintWhenIdle.waiting = [];
+paintWhenIdle.flush = (paint) => paintWhenIdle.waiting.splice(0).forEach(paint);

@@ -142,10 +142,11 @@ function draw() {
   state.mode = modeSelect.value;
   state.opacity = Number(opacityInput.value);
   state.head = headSelect.value;
-  for (const map of maps) {
-    map.figure.hidden = state.head !== "all" && state.head !== map.id;
-    if (!map.figure.hidden) paint(map);
-  }
+  for (const map of maps) map.figure.hidden = state.head !== "all" && state.head !== map.id;
+  const shownMaps = maps.filter((map) => !map.figure.hidden);
+  const now = shownMaps.length > 2 ? shownMaps.filter(onScreen) : shownMaps;  // on screen now, the rest when idle
+  now.forEach(paint);
+  paintWhenIdle(shownMaps.filter((map) => !now.includes(map)), paint);
   const shown = maps.find((m) => m.id === state.head);
   if (single && shown) {  // only the temperature that affects the chosen head
     classT.parentNode.hidden = props.fixed_temperature || !shown.entry.class_conditional;
@@ -199,7 +200,7 @@ function keyMove(map, event) {
 function figureFor(map) {
   const figure = make("figure", { class: "cv-map", "data-head": map.id });
   const frame = make("div", { class: "cv-frame" });
-  map.canvas = make("canvas", { tabindex: "0", role: "img" });
+  map.canvas = make("canvas", { tabindex: "0", role: "img", "aria-label": map.name });  // paint() adds the query
   map.marker = make("span", { class: "cv-marker", "aria-hidden": "true" });
   map.marker.hidden = true;
   frame.append(map.canvas, map.marker);
@@ -241,6 +242,7 @@ async function load(next) {
   headSelect.value = maps.some((m) => m.id === state.head) ? state.head : fallback;
   api.concealed = api.guessing && newPhoto;
   gallery.replaceChildren(...maps.map(figureFor));
+  for (const map of maps) Object.assign(map.canvas, { width: photo.width, height: photo.height });  // true layout
   relabel();
   draw();
   element.dataset.loaded = next.key || "";
@@ -272,6 +274,8 @@ api.settings = () => ({
 api.payload = () => payload;
 api.weights = (id) => Array.from(weightsOf(maps.find((m) => m.id === id)));
 api.setQuery = setQuery;
+api.flush = () => paintWhenIdle.flush(paint);  // paint the maps left for idle time now
+api.pending = () => paintWhenIdle.waiting.length;
 for (const input of [headSelect, colormapSelect, modeSelect]) input.addEventListener("change", draw);
 for (const input of [opacityInput, classT, learnedT]) input.addEventListener("input", draw);
 for (const input of [headSelect, classT, learnedT]) input.addEventListener("change", () => notify());

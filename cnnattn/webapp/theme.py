@@ -1,0 +1,22 @@
+"""The page's colours: gradio's default theme with text and accents dark enough for WCAG AA contrast
+(axe-core's color-contrast rule), checked by tests/test_accessibility.py."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+# Gradio's empty file list is a div with an aria-label (axe: aria-prohibited-attr): the downloads box is
+# hidden until it holds files, in CSS, so showing it costs no request and /explain_download stays a file list.
+PAGE_CSS = "#downloads:has(.empty) { display: none; }"
+
+
+def accessible_theme() -> gr.themes.Base:
+    """White on the primary button, the selected tab and links at >= 4.5:1; footer text likewise."""
+    return gr.themes.Default(primary_hue="blue").set(
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_border_color="*primary_700",
+        button_primary_border_color_hover="*primary_800",
+        color_accent="*primary_700",
+        body_text_color_subdued="*neutral_600",
+    )

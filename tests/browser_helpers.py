@@ -1,0 +1,56 @@
+"""Helpers shared by the browser tests: an answered page, axe-core accessibility checks and the
+small-screen layout checks (any tab: pass its selector)."""
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+AXE_VERSION = "4.14.1"
+# Installed by .ci/run and the README's test command (npm from the Debian package; no browser download).
+AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+AXE_INSTALL = f"npm install --no-save --prefix .cache/axe axe-core@{AXE_VERSION}"
+TIMEOUT_MS = 120_000
+BLOCKING = ("serious", "critical")  # axe impacts a test refuses
+
+
+def answered(browser, app_url, photo, locale="en-US", viewport=(1400, 1000)):
+    """A new page on the app with `photo` uploaded to Explore and every map drawn."""
+    page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]}, locale=locale)
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(app_url)
+    page.locator("#photo input[type=file]").set_input_files(str(photo))
+    page.wait_for_function("() => window.cnnattnViews?.explore?.draws > 0")
+    return page
+
+
+def axe_violations(page, selector: str = "body", impacts=BLOCKING) -> list[dict]:
+    """axe-core's violations of `impacts` inside `selector` (hidden elements are not checked), each as
+    {id, impact, help, targets}; skips when axe-core is not installed, saying how to install it."""
+    if not AXE.exists():
+        pytest.skip(f"axe-core is not installed ({AXE_INSTALL})")
+    if not page.evaluate("() => Boolean(window.axe)"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async (selector) => await axe.run(document.querySelector(selector), {resultTypes: ['violations']})",
+        selector,
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+def horizontal_overflow(page) -> int:
+    """Pixels the page scrolls sideways (0 when everything fits the viewport's width)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def outside_viewport(page, selector: str) -> list[dict]:
+    """Boxes of the visible elements matching `selector` that stick out of the viewport's width."""
+    return page.locator(selector).evaluate_all(
+        """(nodes) => nodes.filter((n) => n.offsetParent !== null).map((n) => n.getBoundingClientRect())
+             .filter((b) => b.left < -0.5 || b.right > document.documentElement.clientWidth + 0.5)
+             .map((b) => ({left: b.left, right: b.right}))"""
+    )

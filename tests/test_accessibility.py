@@ -1,0 +1,58 @@
+"""Accessibility and small screens in real chromium: axe-core finds no serious or critical violation on
+the Explore tab (answered, in English and Chinese, and with downloads shown), and at 390 px the page does
+not scroll sideways and every map is shown whole."""
+
+import pytest
+from PIL import Image
+
+from tests.browser_helpers import answered, axe_violations, horizontal_overflow, outside_viewport
+from tests.conftest import launch_chromium
+
+pytestmark = pytest.mark.browser
+PHONE = (390, 844)
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def photo(example_photos, tmp_path_factory):
+    path = tmp_path_factory.mktemp("photos") / "cheetah.png"
+    Image.open(example_photos["cheetah"]).convert("RGB").save(path)
+    return path
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+def test_explore_has_no_serious_or_critical_axe_violation(browser, app_url, photo, locale):
+    page = answered(browser, app_url, photo, locale=locale)
+    try:
+        if locale == "zh-CN":
+            page.wait_for_function("() => window.cnnattnViews.explore.payload()?.language === 'zh'")
+        assert axe_violations(page) == []  # the whole page as a visitor sees it on Explore
+        page.locator("#explore-download").click()
+        page.locator("#downloads a[href*='class.png']").wait_for()
+        assert axe_violations(page, "#explore-tab") == []
+    finally:
+        page.close()
+
+
+def test_explore_fits_a_390_px_screen(browser, app_url, photo):
+    page = answered(browser, app_url, photo, viewport=PHONE)
+    try:
+        assert horizontal_overflow(page) <= 0
+        assert outside_viewport(page, "#explore-tab *") == []
+        payload = page.evaluate("() => window.cnnattnViews.explore.payload()")
+        aspect = payload["photo"]["width"] / payload["photo"]["height"]
+        canvases = page.locator("#maps figure.cv-map .cv-frame canvas")
+        assert canvases.count() == 10
+        for canvas in canvases.all():
+            box = canvas.bounding_box()
+            assert box["width"] > 200  # one map per row, not thumbnails
+            assert box["width"] / box["height"] == pytest.approx(aspect, rel=0.02)  # whole photo, not cropped
+        assert axe_violations(page) == []
+    finally:
+        page.close()
