@@ -1,4 +1,4 @@
-"""Lesson tab: a slider move or a query click re-renders from cached features, never the backbone.
+"""Lesson tab: the step texts after a temperature change or a query click come from cached features, never the backbone.
 
 Starts the real app (app.build_app + app.serve) on 127.0.0.1, counts backbone passes with a forward
 hook, and times through gradio_client in one run on one photo, round-robin:
@@ -6,9 +6,12 @@ hook, and times through gradio_client in one run on one photo, round-robin:
 - full request: `/lesson` with a fresh upload of the photo, so the server decodes, runs the backbone
   and renders. Each upload carries a different trailing comment after the JPEG's end marker: the
   pixels are identical but the content hash differs, so the encodings cache misses every time;
-- slider move: `/lesson_render` (the temperature slider's release event) with a new temperature;
-- query click: `/lesson_render` with a new query cell on the self-attention head (what a click on a
-  table cell triggers after its select handler turns the cell into x, y fractions);
+- texts after a temperature change: `/lesson_render` with the same photo and a new temperature. The
+  endpoint takes the photo itself (gradio_client uploads it again; in the page the browser sends the
+  path gradio already holds); its content hash hits the encodings cache, so no backbone pass. In the
+  page the map itself redraws in the browser with no request; this is the one light request the step
+  texts and tables still cost;
+- texts after a query click: `/lesson_render` with a new query cell on the self-attention head;
 - round-trip floor: a request the server refuses at once, i.e. the queue and client protocol alone.
 
 The same comparison in-process (library only: `Explainer.encode` + `lesson_view` vs `lesson_view`)
@@ -97,7 +100,8 @@ def through_server(explainer, photo: Path, repeats: int, warmup: int) -> dict:
         # Output images are written and served either way; not fetching them keeps the client's HTTP
         # downloads (a browser fetches them in parallel, natively) out of the server's time.
         client = Client(f"http://127.0.0.1:{port}/", verbose=False, download_files=False)
-        key = client.predict(handle_file(str(next(copies))), **SETTINGS, api_name="/lesson")[0]
+        studied = str(next(copies))
+        client.predict(handle_file(studied), **SETTINGS, api_name="/lesson")  # encoded once, then cached
         temperatures = iter([1.0, 2.0, 3.0, 5.0, 6.0, 8.0] * (repeats + warmup))
         cells = iter([(0.1, 0.1), (0.9, 0.2), (0.5, 0.8), (0.3, 0.4)] * (repeats + warmup))
 
@@ -105,21 +109,22 @@ def through_server(explainer, photo: Path, repeats: int, warmup: int) -> dict:
             client.predict(handle_file(str(next(copies))), **SETTINGS, api_name="/lesson")
 
         def slider():
-            client.predict(key, **dict(SETTINGS, temperature=next(temperatures)), api_name="/lesson_render")
+            settings = dict(SETTINGS, temperature=next(temperatures))
+            client.predict(handle_file(studied), None, **settings, api_name="/lesson_render")
 
         def click():
             x, y = next(cells)
             query = dict(SETTINGS, head=query_head(explainer), temperature=1.0, query_x=x, query_y=y)
-            client.predict(key, **query, api_name="/lesson_render")
+            client.predict(handle_file(studied), None, **query, api_name="/lesson_render")
 
         def floor():
-            with contextlib.suppress(Exception):  # refused at once: gr.Error for an unknown photo key
-                client.predict("", **SETTINGS, api_name="/lesson_render")
+            with contextlib.suppress(Exception):  # refused at once: gr.Error for a missing photo
+                client.predict(None, None, **SETTINGS, api_name="/lesson_render")
 
         timed = {
             "full request (upload, backbone, render)": full,
-            "slider move": slider,
-            "query click": click,
+            "texts after a temperature change": slider,
+            "texts after a query click": click,
             "round-trip floor (request refused at once)": floor,
         }
         passes = {}
