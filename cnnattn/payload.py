@@ -20,7 +20,7 @@ from PIL import Image
 
 from cnnattn.backbones import FINAL, Encoded
 from cnnattn.explain import Explainer
-from cnnattn.heads import Head, MapForm, MapOptions, PositionScores, query_row_dots
+from cnnattn.heads import Head, MapForm, MapOptions, PositionScores
 from cnnattn.lesson.names import head_name
 from cnnattn.maps import grid_cell
 from cnnattn.render import fit_within
@@ -70,7 +70,7 @@ def head_payload(head: Head, encoded: Encoded, options: MapOptions, language: st
     entry |= {"grid": list(inputs.grid), "scale": inputs.scale}
     same_keys = inputs.keys is inputs.queries or torch.equal(inputs.keys, inputs.queries)
     if n <= (1 if same_keys else 2) * d:  # the logit matrix is the smaller message
-        rows = torch.stack([query_row_dots(inputs, cell) for cell in range(n)], dim=1) * inputs.scale  # (K, n, n)
+        rows = torch.einsum("kid,kjd->kij", inputs.queries, inputs.keys) * inputs.scale  # (K, n, n): every row at once
         return entry | {"encoding": "rows", "shape": [K, n, n], "rows": _array(rows.float())}
     entry |= {"encoding": "qk", "shape": [K, n, d], "queries": _array(inputs.queries.float())}
     return entry if same_keys else entry | {"keys": _array(inputs.keys.float())}
@@ -106,7 +106,7 @@ def build_payload(
         "photo": {"jpeg": jpeg, "width": shown[0], "height": shown[1]},
         "size": list(encoded.size),
         "predictions": [vars(p) for p in predictions],
-        "calibration": explainer.calibration,
+        "calibration": explainer.calibration_text(language),
         "class_index": class_index,
         "layer": layer,
         "heads": heads,
