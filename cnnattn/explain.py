@@ -28,6 +28,7 @@ from cnnattn.heads import (
     registered_kinds,
 )
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR
+from cnnattn.i18n import text
 from cnnattn.image.loading import load_image
 from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import class_names
@@ -108,6 +109,7 @@ class Explainer:
         self.notes: tuple[str, ...] = tuple(notes)  # one sentence per head that could not load
         # Probabilities shown are softmax(logits / T); (T, one-line description of how T was fitted).
         self.calibration_temperature, self.calibration = calibration
+        self.calibrated_by = None  # the shipped Calibration behind the temperature (Explainer.load sets it)
 
     @classmethod
     def load(
@@ -134,12 +136,21 @@ class Explainer:
         if short_side is None and shipped is not None:
             short_side = shipped.default_short_side
         preprocessing = Preprocessing.from_config(net.data_config, net.stride, short_side)
-        calibration = (1.0, "none: plain softmax of the logits")
+        calibration, calibrated_by = (1.0, "none: plain softmax of the logits"), None
         if calibrate and shipped is not None and preprocessing.short_side in shipped.temperatures:
             calibration = (shipped.temperature(preprocessing.short_side), shipped.describe(preprocessing.short_side))
+            calibrated_by = shipped
         elif calibrate and shipped is not None:
             notes.append(f"No calibration at short side {preprocessing.short_side}; probabilities are a plain softmax.")
-        return cls(net, heads, preprocessing, resolve_device(device), notes, calibration)
+        explainer = cls(net, heads, preprocessing, resolve_device(device), notes, calibration)
+        explainer.calibrated_by = calibrated_by
+        return explainer
+
+    def calibration_text(self, language: str = "en") -> str:
+        """`calibration` worded in `language` (the web app's notes follow its language switch)."""
+        if self.calibrated_by is None:
+            return self.calibration if language == "en" else text("calibration.none", language)
+        return self.calibrated_by.describe(self.preprocessing.short_side, language)
 
     def head(self, kind: str) -> Head | None:
         return next((head for head in self.heads if head.kind == kind), None)

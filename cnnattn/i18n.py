@@ -15,6 +15,14 @@ LANGUAGE_CHOICES = [("English", "en"), ("中文", "zh")]
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
+        # Calibration of the shown probabilities (cnnattn.analysis.calibration).
+        "calibration.scaled": (
+            "Probabilities are temperature-scaled, softmax(logits / {t:.3g}), for whole photos resized to short side "
+            "{side} px"
+        ),
+        "calibration.ece": " (held-out ECE {raw:.3f} before, {calibrated:.3f} after)",
+        "calibration.unchanged": "; the ranking of classes is unchanged.",
+        "calibration.none": "none: plain softmax of the logits",
         # Page and Explore tab.
         "language": "Language / 语言",
         "tab.explore": "Explore",
@@ -346,6 +354,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "error.no_frame": "Start the webcam first, then freeze a frame.",
     },
     "zh": {
+        "calibration.scaled": "概率经过温度缩放，即 softmax(logit / {t:.3g})，适用于短边缩放到 {side} 像素的整张照片",
+        "calibration.ece": "（留出集上的期望校准误差：缩放前 {raw:.3f}，缩放后 {calibrated:.3f}）",
+        "calibration.unchanged": "；各类别的排名不变。",
+        "calibration.none": "未校准：直接对 logit 做 softmax",
         "language": "Language / 语言",
         "tab.explore": "探索",
         "tab.lesson": "课堂",

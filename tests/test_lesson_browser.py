@@ -1,5 +1,6 @@
 """A real chromium walks the Lesson tab in English and Chinese (issue 11's numbered problems) and saves
-docs/lesson/*.png. The maps are drawn by the browser view; texts and tables follow from the server."""
+docs/lesson/*.png. The maps are drawn by the browser view with no request; texts and tables follow from
+the server (one light request, no backbone pass)."""
 
 import json
 import re
@@ -103,17 +104,32 @@ def test_predict_then_reveal_scores_the_top_cell_above_the_lowest(browser, app_u
     page.close()
 
 
-@pytest.mark.xfail(reason="issue 11 open: Latin words (simple, self, ...) remain on the Chinese page")
-def test_chinese_walk_passes_the_allowlist_on_both_tabs(browser, app_url):
+def shown_words(page, selector: str) -> list[str]:
+    """Latin words a visitor reads inside `selector`, formulas left out (KaTeX's rendered maths, like the
+    $...$ that untranslated_words drops from source text)."""
+    shown = page.locator(selector).evaluate(
+        """(root) => { const copy = root.cloneNode(true); copy.querySelectorAll('.katex').forEach((m) => m.remove());
+                       document.body.appendChild(copy); const text = copy.innerText; copy.remove(); return text; }"""
+    )
+    return untranslated_words(shown, CHINESE_ALLOWLIST)
+
+
+def test_chinese_walk_passes_the_allowlist_on_both_tabs(browser, app_url, example_photos):
     page = open_lesson(browser, app_url, "zh-CN", "?example=lion")
     page.get_by_text("第 1 步").first.wait_for()
     assert "狮子" in page.locator("#lesson-step3-table").inner_text()
     shot(page, "05-steps-zh.png")
-    lesson = page.locator("#lesson-tab").inner_text()
-    assert untranslated_words(lesson, CHINESE_ALLOWLIST) == []
+    steps_2_3 = [page.locator(sel).bounding_box() for sel in ("#lesson-step2", "#lesson-step3-table")]
+    page.screenshot(path=str(SHOTS / "07-steps-2-3-zh.png"), full_page=True, clip={
+        "x": 0, "y": steps_2_3[0]["y"] - 8, "width": 1400,
+        "height": steps_2_3[1]["y"] + steps_2_3[1]["height"] - steps_2_3[0]["y"] + 16,
+    })  # fmt: skip
+    assert shown_words(page, "#lesson-tab") == []
     page.get_by_role("tab", name="探索").click()
-    explore = page.locator("#explore-tab").inner_text()
-    assert untranslated_words(explore, CHINESE_ALLOWLIST) == []
+    page.locator("#photo input[type=file]").set_input_files(str(example_photos["cheetah"]))
+    page.wait_for_function("() => window.cnnattnViews?.explore?.payload()?.language === 'zh'")
+    page.locator("#notes").get_by_text("温度缩放").wait_for()
+    assert shown_words(page, "#explore-tab") == []
     page.close()
 
 
@@ -122,4 +138,82 @@ def test_narrow_screen_cuts_nothing_off(browser, app_url):
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1
     shot(page, "06-narrow-390-en.png")
+    page.close()
+
+
+def test_occlusion_and_deletion_give_their_result_and_one_line_explanation(browser, app_url):
+    page = open_lesson(browser, app_url, "en-US")
+    page.locator("#lesson-occlusion-box").get_by_text("Occlusion: cover what the head looks at").click()
+    page.locator("#lesson-occlude-run").click()
+    occlusion = page.locator("#lesson-occlusion-text")
+    occlusion.get_by_text(re.compile("Covering them (lowered|raised)|Hardly any change")).wait_for()
+    page.locator("#lesson-occluded img").wait_for()
+    page.locator("#lesson-deletion-run").click()
+    deletion = page.locator("#lesson-deletion-text")
+    deletion.get_by_text("Each point covers more grid cells").wait_for()
+    assert re.search(r"Covering by attention hurts (sooner|later)|than covering at random", deletion.inner_text())
+    page.locator("#lesson-deletion img").wait_for()
+    shot(page, "08-occlusion-deletion-en.png")
+    page.close()
+
+
+@pytest.mark.xfail(reason="written at the end of a session, not yet passing: selectors of the lesson view's canvas "
+                   "and the accordion's button to check", strict=False)
+def test_keyboard_only_moves_the_query_and_presses_buttons(browser, app_url):
+    page = open_lesson(browser, app_url, "en-US")
+    page.locator("#lesson-view select[name=head]").select_option("self/0")
+    page.get_by_text("compare the query with every key").wait_for()
+    before = page.evaluate("() => window.cnnattnViews.lesson.settings().query")
+    canvas = page.locator("#lesson-view .cv-frame canvas").first
+    canvas.focus()
+    for key in ("ArrowRight", "ArrowRight", "ArrowDown"):
+        page.keyboard.press(key)
+    after = page.evaluate("() => window.cnnattnViews.lesson.settings().query")
+    assert after[0] > before[0] and after[1] > before[1]
+    page.locator("#lesson-compare-box button").first.focus()  # the accordion's own button
+    page.keyboard.press("Enter")
+    page.locator("#lesson-gradcam-run").focus()
+    page.keyboard.press("Enter")
+    page.locator("#lesson-compare-text").get_by_text("blocks.4").wait_for()
+    page.close()
+
+
+@pytest.mark.xfail(reason="written at the end of a session, not yet passing: one control does not count a draw "
+                   "in the lesson view (find which)", strict=False)
+def test_view_controls_redraw_the_lesson_map_with_no_request(browser, app_url):
+    """Colour controls never ask the server; head, temperature and query redraw the map before any request,
+    and the step texts follow with at most one light request per change (debounced, no backbone pass)."""
+    page = open_lesson(browser, app_url, "en-US")
+    sent = []
+    page.on("request", lambda request: sent.append(request.url) if "/gradio_api/" in request.url else None)
+
+    def requests_until_redrawn(act) -> int:
+        draws, before = page.evaluate("() => window.cnnattnViews.lesson.draws"), len(sent)
+        act()
+        page.wait_for_function(f"() => window.cnnattnViews.lesson.draws > {draws}")
+        return len(sent) - before
+
+    def set_range(name: str, value: float):
+        page.locator(f"#lesson-view input[name={name}]").evaluate(
+            "(node, v) => { node.value = v; node.dispatchEvent(new Event('input', {bubbles: true})); }", value
+        )
+
+    colour = [
+        lambda: page.locator("#lesson-view select[name=colormap]").select_option("turbo"),
+        lambda: page.locator("#lesson-view select[name=mode]").select_option("per_map"),
+        lambda: set_range("opacity", 0.8),
+    ]
+    assert [requests_until_redrawn(act) for act in colour] == [0, 0, 0]
+    page.wait_for_timeout(1000)  # anything sent late is counted too
+    assert sent == []
+    texts = [
+        lambda: set_range("class_temperature", 2),
+        lambda: page.locator("#lesson-view select[name=head]").select_option("self/0"),
+        lambda: page.locator("#lesson-view .cv-frame canvas").first.press("ArrowRight"),
+    ]
+    for act in texts:
+        start = len(sent)
+        assert requests_until_redrawn(act) == 0
+        page.wait_for_timeout(1500)
+        assert len([url for url in sent[start:] if "queue/join" in url]) <= 1
     page.close()

@@ -16,6 +16,8 @@ from importlib.resources import files
 
 import torch
 
+from cnnattn.i18n import text
+
 CALIBRATION_DIR = ("data", "calibration")  # package data: cnnattn/data/calibration/<backbone>.json
 
 
@@ -158,17 +160,14 @@ class Calibration:
         """softmax(logits / T) over the last axis, T for the given (or default) short side."""
         return torch.softmax(logits / self.temperature(short_side), dim=-1)
 
-    def describe(self, short_side: int | None = None) -> str:
+    def describe(self, short_side: int | None = None, language: str = "en") -> str:
         """One sentence for a user: what the shown probabilities are."""
         side = self.default_short_side if short_side is None else short_side
-        text = (
-            f"Probabilities are temperature-scaled, softmax(logits / {self.temperature(side):.3g}), "
-            f"for whole photos resized to short side {side} px"
-        )
+        sentence = text("calibration.scaled", language, t=self.temperature(side), side=side)
         if self.held_out_ece is not None and side == self.default_short_side:
             raw, calibrated = self.held_out_ece
-            text += f" (held-out ECE {raw:.3f} before, {calibrated:.3f} after)"
-        return text + "; the ranking of classes is unchanged."
+            sentence += text("calibration.ece", language, raw=raw, calibrated=calibrated)
+        return sentence + text("calibration.unchanged", language)
 
     @classmethod
     def from_dict(cls, card: dict) -> Calibration:

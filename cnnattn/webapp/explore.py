@@ -13,7 +13,7 @@ from cnnattn.render.outputs import sweep
 from cnnattn.webapp.downloads import ViewSettings, explain_as_shown, write_downloads
 from cnnattn.webapp.errors import UserError, user_errors
 from cnnattn.webapp.gradio_internals import pass_raw_upload
-from cnnattn.webapp.strings import say
+from cnnattn.webapp.strings import WEB_STRINGS, say
 from cnnattn.webapp.view import attention_view
 
 TOP1 = -1  # class_index meaning "the top-1 predicted class"
@@ -29,9 +29,10 @@ def class_options(language: str) -> list[tuple[str, int]]:
     return [(say("explore.top1", language), TOP1)] + [(f"{i}: {n}", i) for i, n in enumerate(class_names(language))]
 
 
-def example_name(path: str) -> str:
-    """The example button's text: "grace_hopper.jpg" -> "grace hopper"."""
-    return Path(path).stem.replace("_", " ")
+def example_name(path: str, language: str = "en") -> str:
+    """The example button's text: "grace_hopper.jpg" -> "grace hopper" (or its translation)."""
+    stem = Path(path).stem
+    return say(f"example.{stem}", language) if f"example.{stem}" in WEB_STRINGS["en"] else stem.replace("_", " ")
 
 
 def read_upload(image: str | None) -> bytes:
@@ -77,7 +78,10 @@ class ExploreTab:
                     )  # fmt: skip
                     self.run = gr.Button(say("explore.run"), variant="primary", elem_id="explain")
                     self.examples_box = gr.Examples(  # named, so each example button has a text (axe: button-name)
-                        self.examples, inputs=self.image, example_labels=[example_name(p) for p in self.examples]
+                        self.examples,
+                        inputs=self.image,
+                        example_labels=[example_name(p) for p in self.examples],
+                        label=say("explore.examples"),
                     )
                     self.class_choice = gr.Dropdown(
                         class_options("en"), value=TOP1, label=say("explore.class"), elem_id="explore-class"
@@ -109,6 +113,7 @@ class ExploreTab:
         self.image.change(**dict(answer, fn=self.explain_if_photo), api_name=False)
         self.class_choice.input(**dict(answer, fn=self.explain_if_photo), api_name=False)
         relabel = dict(inputs=[language, self.class_choice], outputs=self.class_choice, api_name=False, queue=False)
+        language.change(self.relabel_examples, language, self.examples_box.dataset, api_name=False, queue=False)
         language.change(self.relabel, **relabel).then(
             **dict(answer, fn=self.explain_if_photo), api_name=False
         )
@@ -147,6 +152,10 @@ class ExploreTab:
         shown, explanation = explain_as_shown(self.pipeline, data, view, checked_class(class_index), language)
         sweep(self.output_dir, OUTPUT_MAX_AGE_S)
         return [str(p) for p in write_downloads(self.output_dir, shown, explanation, view, Path(image).name)]
+
+    def relabel_examples(self, language: str):
+        names = [example_name(p, language) for p in self.examples]
+        return gr.Dataset(label=say("explore.examples", language), sample_labels=names)
 
     def relabel(self, language: str, class_index: int = TOP1):
         choices = class_options(language)

@@ -13,6 +13,12 @@ WEB_STRINGS: dict[str, dict[str, str]] = {
         "error.bad_settings": "The view's settings could not be read; reload the page and try again.",
         "explore.download": "Prepare downloads of the maps as shown",
         "explore.top1": "top-1 prediction",
+        "explore.examples": "Examples",
+        "example.cheetah": "cheetah",
+        "example.lion": "lion",
+        "example.grace_hopper": "Grace Hopper",
+        "example.tower": "tower",
+        "example.flower": "flower",
         "view.head": "Show",
         "view.all_heads": "every head",
         "view.colormap": "Colormap",
@@ -55,6 +61,12 @@ WEB_STRINGS: dict[str, dict[str, str]] = {
         "error.bad_settings": "无法读取视图的设置，请刷新页面后重试。",
         "explore.download": "按当前显示准备下载热力图",
         "explore.top1": "第 1 名预测",
+        "explore.examples": "示例照片",
+        "example.cheetah": "猎豹",
+        "example.lion": "狮子",
+        "example.grace_hopper": "格蕾丝·霍珀",
+        "example.tower": "塔",
+        "example.flower": "花",
         "view.head": "显示",
         "view.all_heads": "所有注意力头",
         "view.colormap": "色图",
@@ -71,7 +83,7 @@ WEB_STRINGS: dict[str, dict[str, str]] = {
         "view.own_max": "本图最大值",
         "view.absolute_note": (
             "绝对色标：颜色 = 权重 × 位置数，均匀的图颜色均匀偏暗，8 倍均匀权重为最亮。"
-            "点击热力图或用 Tab 键选中后，用方向键移动查询位置。"
+            "点击热力图，或用键盘把焦点移到热力图上，再用方向键移动查询位置。"
         ),
         "view.guess_prompt": "先预测：点击照片（或用方向键移动后按回车）你认为模型会看的位置。",
         "lesson.guess_mode": "先预测再揭晓：在显示热力图之前猜猜模型看哪里",
@@ -84,7 +96,7 @@ WEB_STRINGS: dict[str, dict[str, str]] = {
         "lesson.reference": "{layer} 处的 Grad-CAM",
         "view.per_map_note": (
             "每张图单独：每张图按自身最大值拉伸，所以几乎平坦的图也显得很确定。"
-            "点击热力图或用 Tab 键选中后，用方向键移动查询位置。"
+            "点击热力图，或用键盘把焦点移到热力图上，再用方向键移动查询位置。"
         ),
     },
 }
