@@ -1,6 +1,6 @@
 """A real chromium walks the Lesson tab in English and Chinese (issue 11's numbered problems) and saves
-docs/lesson/*.png. The maps are drawn by the browser view with no request; texts and tables follow from
-the server (one light request, no backbone pass)."""
+docs/lesson/*.png. The maps and the step 1 and 2 tables are drawn in the browser with no request; the
+other texts follow from the server (one light request, no backbone pass)."""
 
 import json
 import re
@@ -179,8 +179,9 @@ def test_keyboard_only_moves_the_query_and_presses_buttons(browser, app_url):
 
 
 def test_view_controls_redraw_the_lesson_map_with_no_request(browser, app_url):
-    """Colour controls never ask the server; head, temperature and query redraw the map before any request,
-    and the step texts follow with at most one light request per change (debounced, no backbone pass)."""
+    """Colour controls never ask the server; head, temperature and query redraw the map and the step 1
+    and 2 tables before any request, and the other step texts follow with at most one light request per
+    change (debounced, no backbone pass)."""
     page = open_lesson(browser, app_url, "en-US")
     sent = []
     page.on("request", lambda request: sent.append(request.url) if "/gradio_api/" in request.url else None)
@@ -204,14 +205,26 @@ def test_view_controls_redraw_the_lesson_map_with_no_request(browser, app_url):
     assert [requests_until_redrawn(act) for act in colour] == [0, 0, 0]
     page.wait_for_timeout(1000)  # anything sent late is counted too
     assert sent == []
+
+    def step3() -> list[str]:
+        return page.locator("#lesson-step3-table [role=gridcell]").evaluate_all("els => els.map(e => e.innerText)")
+
     texts = [
         lambda: set_range("class_temperature", 2),
         lambda: page.locator("#lesson-view select[name=head]").select_option("self/0"),
         lambda: page.locator(SHOWN_CANVAS).press("ArrowRight"),
     ]
     for act in texts:
-        start = len(sent)
+        start, table, fills = len(sent), weights(page), page.evaluate("() => window.cnnattnLessonTables.fills")
         assert requests_until_redrawn(act) == 0
+        # The step tables follow in the browser with the draw, before any request (lesson_tables.js).
+        assert page.evaluate("() => window.cnnattnLessonTables.fills") > fills
+        computed = weights(page), step3()
+        assert computed[0] != table
         page.wait_for_timeout(1500)
         assert len([url for url in sent[start:] if "queue/join" in url]) <= 1
+    # The server's tables for the last settings (query moved to col 8) read as the browser computed them,
+    # the query-row head's step 3 table (its heaviest cells) included.
+    page.locator("#lesson-cell").get_by_text("col 8").wait_for()
+    assert (weights(page), step3()) == computed
     page.close()

@@ -1,10 +1,12 @@
 """The Lesson tab (classroom mode): the photo's payload drawn by the same browser view as Explore, one
 head at a time, beside the texts and tables of the three steps. Head, temperature, query, colormap and
-opacity live in the view (no request redraws the map; the texts follow with one light request, no
-backbone pass); a new photo, class or layer and the check buttons ask the server."""
+opacity live in the view (no request redraws the map or the step 1 and 2 tables, LESSON_TABLES; the
+other texts follow with one light request, no backbone pass); a new photo, class or layer and the check
+buttons ask the server."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 import gradio as gr
@@ -26,6 +28,8 @@ WEBCAM_EVERY_S = 1.0  # one backbone pass per second keeps a 2-core server respo
 WEBCAM_LIMIT_S = 120  # a forgotten webcam tab stops streaming after two minutes
 PREFIX_LINK = "(q) => q.startsWith('?') ? location.origin + location.pathname + q : q"
 ANSWERED = 15  # outputs of a new photo: the photo or example, the view's payload and 13 texts (LessonChecks.texts)
+# Step 1 and 2 tables computed in the browser after each draw of the view (head, temperature, query).
+LESSON_TABLES = resources.files("cnnattn.webapp").joinpath("static", "lesson_tables.js").read_text(encoding="utf-8")
 GUESSING = "(on) => { window.cnnattnViews.lesson.setGuessing(on); return on; }"
 
 
@@ -199,6 +203,7 @@ class LessonTab(LessonChecks):
         ).then(**answer)
         self._wire_checks(settings, read)
         self._wire_webcam(language, settings, answered, read)
+        demo.load(None, None, None, js=LESSON_TABLES, api_name=False)
         restored = [language, self.example, self.class_choice, self.layer, *self.hidden.values(), tabs]
         demo.load(
             self.restore,
