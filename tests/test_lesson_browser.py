@@ -8,9 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from cnnattn.i18n import CHINESE_ALLOWLIST, untranslated_words
+from cnnattn.lesson.tables import format_weight, softmax64
 from tests.conftest import launch_chromium
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "lesson"
@@ -214,6 +216,7 @@ def test_view_controls_redraw_the_lesson_map_with_no_request(browser, app_url):
         lambda: page.locator("#lesson-view select[name=head]").select_option("self/0"),
         lambda: page.locator(SHOWN_CANVAS).press("ArrowRight"),
     ]
+    browser_tables = []
     for act in texts:
         start, table, fills = len(sent), weights(page), page.evaluate("() => window.cnnattnLessonTables.fills")
         assert requests_until_redrawn(act) == 0
@@ -221,10 +224,15 @@ def test_view_controls_redraw_the_lesson_map_with_no_request(browser, app_url):
         assert page.evaluate("() => window.cnnattnLessonTables.fills") > fills
         computed = weights(page), step3()
         assert computed[0] != table
+        browser_tables.append(computed[0])
         page.wait_for_timeout(1500)
         assert len([url for url in sent[start:] if "queue/join" in url]) <= 1
     # The server's tables for the last settings (query moved to col 8) read as the browser computed them,
     # the query-row head's step 3 table (its heaviest cells) included.
     page.locator("#lesson-cell").get_by_text("col 8").wait_for()
     assert (weights(page), step3()) == computed
+    # The class map's weights at T = 2 as cnnattn.lesson.tables writes them (float64 softmax, format_weight).
+    scores = page.evaluate("() => Array.from(window.cnnattnViews.lesson.payload().heads[0]._arrays.scores)")
+    python = softmax64(np.asarray(scores, dtype=np.float32), 2.0)
+    assert browser_tables[0] == [format_weight(v) for v in python]
     page.close()
