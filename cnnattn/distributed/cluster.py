@@ -115,9 +115,7 @@ class RayCluster:
     def start(self) -> None:
         for name, value in QUIET_ENV.items():
             os.environ.setdefault(name, value)
-        if self.address is None:
-            os.environ.setdefault("RAY_AUTH_MODE", "token")  # Ray's default for local clusters, without its notice
-        else:
+        if self.address is not None:
             check_reachable(self.address)
         if self.address is None or is_loopback(self.address):
             os.environ[LOOPBACK_NODE_ENV] = "0"  # joining a loopback-bound cluster: this driver's node is 127.0.0.1 too
