@@ -28,7 +28,7 @@ from cnnattn.heads import (
     registered_kinds,
 )
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR
-from cnnattn.i18n import text
+from cnnattn.i18n import UserError, error_message, text
 from cnnattn.image.loading import load_image
 from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import class_names
@@ -106,7 +106,8 @@ class Explainer:
         self.heads = torch.nn.ModuleList(heads).to(device).eval()  # in display order
         self.preprocessing = preprocessing
         self.device = device
-        self.notes: tuple[str, ...] = tuple(notes)  # one sentence per head that could not load
+        # What could not load (checkpoint errors, a missing calibration): UserErrors, worded per language.
+        self.problems: tuple[BaseException | str, ...] = tuple(notes)
         # Probabilities shown are softmax(logits / T); (T, one-line description of how T was fitted).
         self.calibration_temperature, self.calibration = calibration
         self.calibrated_by = None  # the shipped Calibration behind the temperature (Explainer.load sets it)
@@ -131,7 +132,7 @@ class Explainer:
             try:
                 heads.append(kind.create(net, Path(checkpoint_dir)))
             except CheckpointError as exc:
-                notes.append(str(exc))
+                notes.append(exc)
         shipped = load_calibration(backbone) if weights is None else None  # fitted for the shipped weights only
         if short_side is None and shipped is not None:
             short_side = shipped.default_short_side
@@ -141,7 +142,7 @@ class Explainer:
             calibration = (shipped.temperature(preprocessing.short_side), shipped.describe(preprocessing.short_side))
             calibrated_by = shipped
         elif calibrate and shipped is not None:
-            notes.append(f"No calibration at short side {preprocessing.short_side}; probabilities are a plain softmax.")
+            notes.append(UserError("note.no_calibration", side=preprocessing.short_side))
         explainer = cls(net, heads, preprocessing, resolve_device(device), notes, calibration)
         explainer.calibrated_by = calibrated_by
         return explainer
@@ -151,6 +152,16 @@ class Explainer:
         if self.calibrated_by is None:
             return self.calibration if language == "en" else text("calibration.none", language)
         return self.calibrated_by.describe(self.preprocessing.short_side, language)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """One English sentence per problem (CLI, logs); `notes_text` words them for a page."""
+        return self.notes_text("en")
+
+    def notes_text(self, language: str = "en") -> tuple[str, ...]:
+        return tuple(
+            problem if isinstance(problem, str) else error_message(problem, language) for problem in self.problems
+        )
 
     def head(self, kind: str) -> Head | None:
         return next((head for head in self.heads if head.kind == kind), None)

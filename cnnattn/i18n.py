@@ -325,6 +325,11 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         # Errors: settings (LessonSettings.checked) and the safe image loader (ImageRejected).
         "error.generic": "Something went wrong on the server; please try again.",
+        "error.checkpoint.missing": "No trained {kind} head for {backbone} in {directory} (run `cnnattn train`).",
+        "error.checkpoint.corrupt": "The {kind} head checkpoint {name} is unreadable or corrupt.",
+        "error.checkpoint.backbone": "{name} was trained for {trained}, not {backbone}.",
+        "error.checkpoint.fit": "{name} does not fit {backbone} ({channels} channels).",
+        "note.no_calibration": "No calibration at short side {side}; probabilities are a plain softmax.",
         "error.settings.head": "Unknown head “{value}”; choose one of {choices}.",
         "error.settings.temperature": "Temperature must be between {low} and {high}.",
         "error.settings.temperature_positive": "Temperature must be positive.",
@@ -624,6 +629,13 @@ STRINGS: dict[str, dict[str, str]] = {
             "课堂页面；请把照片和链接一起发送。"
         ),
         "error.generic": "服务器出了问题，请再试一次。",
+        "error.checkpoint.missing": (
+            "{directory} 中没有为 {backbone} 训练的 {kind} 注意力头（请运行 `cnnattn train`）。"
+        ),
+        "error.checkpoint.corrupt": "{kind} 注意力头的检查点 {name} 无法读取或已损坏。",
+        "error.checkpoint.backbone": "{name} 是为 {trained} 训练的，不是 {backbone}。",
+        "error.checkpoint.fit": "{name} 与 {backbone}（{channels} 个通道）不匹配。",
+        "note.no_calibration": "短边 {side} 像素没有校准；概率是普通的 softmax。",
         "error.settings.head": "没有名为“{value}”的注意力头；请从列表中选择。",
         "error.settings.temperature": "温度必须在 {low} 到 {high} 之间。",
         "error.settings.temperature_positive": "温度必须大于 0。",

@@ -101,6 +101,8 @@ def test_bad_checkpoint_is_one_sentence_and_the_explainer_still_works(checkpoint
 
     explainer = Explainer.load(device="cpu", checkpoint_dir=checkpoint_copy)
     assert len(explainer.notes) == 1 and message.split("'")[0] in explainer.notes[0]
+    (chinese,) = explainer.notes_text("zh")  # the app's notes follow its language switch
+    assert chinese != explainer.notes[0] and any("\u4e00" <= c <= "\u9fff" for c in chinese)
     assert explainer.head("simple") is None and explainer.head("self") is not None
     kinds = {m.kind for m in explainer.explain(example_photos["cheetah"]).maps}
     assert kinds == {"class", "self", "feature_self"}

@@ -14,11 +14,14 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from cnnattn.i18n import UserError
+
 DEFAULT_CHECKPOINT_DIR = Path(str(files("cnnattn") / "data" / "checkpoints"))  # shipped as package data
 
 
-class CheckpointError(RuntimeError):
-    """A checkpoint is missing, corrupt or does not fit the backbone; the message is one sentence."""
+class CheckpointError(UserError):
+    """A checkpoint is missing, corrupt or does not fit the backbone: one sentence, in any language
+    (`cnnattn.i18n.error_message`)."""
 
 
 @dataclass(frozen=True)
@@ -48,18 +51,25 @@ def load_head(
     raise CheckpointError with a user-facing sentence on any problem."""
     weights_path, card_path = checkpoint_paths(directory, backbone, kind)
     if not weights_path.is_file() or not card_path.is_file():
-        raise CheckpointError(f"No trained {kind} head for {backbone} in {directory} (run `cnnattn train`).")
+        raise CheckpointError("error.checkpoint.missing", kind=kind, backbone=backbone, directory=str(directory))
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
         config = dict(card["head_config"])
         state = load_file(str(weights_path))
     except (OSError, ValueError, KeyError, TypeError, SafetensorError) as exc:
-        raise CheckpointError(f"The {kind} head checkpoint {weights_path.name} is unreadable or corrupt.") from exc
+        raise CheckpointError("error.checkpoint.corrupt", kind=kind, name=weights_path.name) from exc
     if card.get("backbone") != backbone:
-        raise CheckpointError(f"{weights_path.name} was trained for {card.get('backbone')!r}, not {backbone!r}.")
+        raise CheckpointError(
+            "error.checkpoint.backbone",
+            name=weights_path.name,
+            trained=repr(card.get("backbone")),
+            backbone=repr(backbone),
+        )
     try:
         head = module_type(in_channels, **config)
         head.load_state_dict(state)
     except (TypeError, RuntimeError) as exc:
-        raise CheckpointError(f"{weights_path.name} does not fit {backbone} ({in_channels} channels).") from exc
+        raise CheckpointError(
+            "error.checkpoint.fit", name=weights_path.name, backbone=backbone, channels=in_channels
+        ) from exc
     return HeadCheckpoint(kind, head.eval().requires_grad_(False), card)

@@ -135,7 +135,7 @@ class ExploreTab:
         )
         payload = payload | {"language": language, "class_label": class_names(language)[payload["class_index"]]}
         predictions = {p["label"]: p["prob"] for p in payload["predictions"]}
-        notes = "\n".join(f"- {note}" for note in [payload["calibration"], *self.explainer.notes])
+        notes = "\n".join(f"- {note}" for note in [payload["calibration"], *self.explainer.notes_text(language)])
         return predictions, payload, notes
 
     def explain_if_photo(self, image: str | None, class_index: int = TOP1, language: str = "en"):
