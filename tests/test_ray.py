@@ -319,6 +319,8 @@ def test_batch_export_on_ray_equals_in_process(cluster, example_photos, tmp_path
     assert [r["image"] for r in mine] == [r["image"] for r in theirs] == [str(folder / p.name) for p in photos]
     for a, b in zip(mine, theirs, strict=True):
         assert_records_close(a, b)
+    wrong = run_cli("explain", str(photos[0]), "--class-index", "5000", "--ray", "--address", cluster.gcs_address)
+    assert wrong.returncode == 2 and wrong.stderr.strip().endswith("error: Class index 5000 is outside 0..999.")
 
 
 @pytest.fixture(scope="module")

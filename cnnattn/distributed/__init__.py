@@ -8,6 +8,7 @@ is given, and no module imports `ray` before `cluster.RayCluster` has decided ho
 - `deployment`: the `ModelReplica` Serve deployment (every backbone pass, batched by input shape)
   and `RayPipeline`, the web app's `Pipeline` that calls it through a `DeploymentHandle`.
 - `serve`: `cnnattn serve --ray`: cluster + deployment + the unchanged Gradio front end.
+- `encoding`: several photos in one backbone pass, one pass per input shape, results as batch 1.
 - `batch`: `cnnattn explain --ray`: files read as bytes by Ray Data, decoded by cnnattn's safe loader
   and explained over an actor pool.
 """

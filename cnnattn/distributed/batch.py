@@ -61,7 +61,7 @@ class ExplainPhotos:
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         names = [self.names.get(str(p), str(p)) for p in batch["path"]]
-        lines, errors = [""] * len(names), [""] * len(names)
+        lines, errors, fatal = [""] * len(names), [""] * len(names), [False] * len(names)
         photos = {}
         for i, data in enumerate(batch["bytes"]):
             try:
@@ -79,14 +79,15 @@ class ExplainPhotos:
         for i, photo_encoded in zip(order, encoded, strict=True):
             try:
                 explanation = self.explainer.explain_encoded(photo_encoded, **self.options)
-            except ValueError as exc:  # e.g. a --class-index or --layer the model does not have
-                errors[i] = str(exc)
+            except ValueError as exc:  # a --class-index or --layer the model does not have: stops the run
+                errors[i], fatal[i] = str(exc), True
                 continue
             lines[i] = json.dumps(explanation.to_json(names[i]), ensure_ascii=False)
         return {
             "name": np.array(names, dtype=object),
             "line": np.array(lines, dtype=object),
             "error": np.array(errors, dtype=object),
+            "fatal": np.array(fatal),
         }
 
 
@@ -144,6 +145,8 @@ def _records_on_ray(files, cluster: RayCluster, load_options, explain_options, s
                 if error is None:
                     row = next(rows)  # Ray Data keeps the order of `readable`
                     assert row["name"] == str(path), (row["name"], path)
+                    if row["fatal"]:
+                        raise ValueError(row["error"])  # as without --ray: the option is wrong, not the photo
                     yield path, row["error"] or json.loads(row["line"])
                 else:
                     yield path, error

@@ -2,7 +2,7 @@
 
 A local cluster is private to this machine: Ray takes the loopback address as the node's IP, so
 the GCS, raylet, object manager, agents and metrics ports all bind 127.0.0.1; the dashboard is
-off; Ray's token authentication (on by default since Ray 2.5x) guards the rest. Joining an
+off; Ray's token authentication (on by default for local clusters in Ray 2.60) guards the rest. Joining an
 existing cluster (`--address`) uses that cluster's own settings (docs/DEPLOYMENT.md).
 
 `ray` is imported only inside `RayCluster.start`, after the environment that shapes the local
@@ -26,7 +26,8 @@ import psutil
 log = logging.getLogger(__name__)
 
 # On Linux, "0" makes Ray use the loopback IP as the node IP (its macOS/Windows default), so every
-# port of a local cluster binds 127.0.0.1. Irrelevant when joining a cluster; set only when starting.
+# port of a local cluster binds 127.0.0.1 (Serve replicas' gRPC port excepted: Ray binds it to every
+# interface, token-guarded). Set when starting a local cluster or joining one at a loopback address.
 LOOPBACK_NODE_ENV = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
 QUIET_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}  # no usage report to a server this machine cannot reach
 CONNECT_TIMEOUT_S = 5.0  # an address that does not accept a TCP connection in this time is unreachable

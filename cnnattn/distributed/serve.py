@@ -28,8 +28,9 @@ def front_end_concurrency(replicas: int | tuple[int, int]) -> int:
 
 
 def launch(demo, args: argparse.Namespace, concurrency: int, **extra):
-    """`cnnattn.webapp.app.serve` with a concurrency limit that keeps the replicas busy (the in-process
-    app runs one job at a time, as one model in one process should)."""
+    """`cnnattn.webapp.app.serve` with a default concurrency limit that keeps the replicas busy (the
+    in-process app runs one job of each event at a time, as one model in one process should). Events
+    with a limit of their own keep it (the Explore tab's answers run 4 at a time either way)."""
     from cnnattn.webapp import app
     from cnnattn.webapp.gradio_internals import limit_jobs_per_session
 
