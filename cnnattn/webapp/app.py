@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -26,19 +28,24 @@ JOBS_PER_SESSION = 3  # jobs one browser tab or script may have waiting or runni
 CACHE_SWEEP_S = (300, 1800)  # every 5 min, delete gradio's copies of uploads and outputs older than 30 min
 
 
+@functools.cache
 def example_photos() -> list[str]:
-    """Photos shipped inside installed packages (never development data)."""
+    """Photos shipped inside installed packages (never development data), copied once into a temp
+    folder: gradio serves only files under the working directory or the temp dir, and an installed
+    cnnattn runs from anywhere, with site-packages elsewhere (allowed_paths stays empty)."""
     import matplotlib
     import sklearn
     from gradio.media import get_image
 
-    return [
+    sources = [
         get_image("cheetah.jpg"),
         get_image("lion.jpg"),
         str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"),
         get_image("tower.jpg"),
         str(Path(sklearn.__file__).parent / "datasets" / "images" / "flower.jpg"),
     ]
+    folder = Path(tempfile.mkdtemp(prefix="cnnattn-examples-"))
+    return [str(shutil.copy(source, folder / Path(source).name)) for source in sources]
 
 
 def head_temperatures(explainer: Explainer, temperature: float, class_temperature: float) -> dict[str, float]:
