@@ -325,6 +325,7 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         # Errors: settings (LessonSettings.checked) and the safe image loader (ImageRejected).
         "error.generic": "Something went wrong on the server; please try again.",
+        "error.model_unavailable": "The model servers are restarting; please try again in a moment.",
         "error.checkpoint.missing": "No trained {kind} head for {backbone} in {directory} (run `cnnattn train`).",
         "error.checkpoint.corrupt": "The {kind} head checkpoint {name} is unreadable or corrupt.",
         "error.checkpoint.backbone": "{name} was trained for {trained}, not {backbone}.",
@@ -629,6 +630,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "课堂页面；请把照片和链接一起发送。"
         ),
         "error.generic": "服务器出了问题，请再试一次。",
+        "error.model_unavailable": "模型服务器正在重启，请稍后再试。",
         "error.checkpoint.missing": (
             "{directory} 中没有为 {backbone} 训练的 {kind} 注意力头（请运行 `cnnattn train`）。"
         ),

@@ -14,6 +14,13 @@ is given, and no module imports `ray` before `cluster.RayCluster` has decided ho
 """
 
 
-class ModelUnavailable(RuntimeError):
+from cnnattn.i18n import UserError
+
+
+class ModelUnavailable(UserError):
     """No model replica could answer in time (all restarting or gone): retryable, and the message
-    says so. Defined here, free of `ray`, so a front end can catch it without importing Ray."""
+    says so in the visitor's language (an i18n key, like every UserError the web adapter words).
+    Defined here, free of `ray`, so a front end can catch it without importing Ray."""
+
+    def __init__(self, key: str = "error.model_unavailable", **values):
+        super().__init__(key, **values)

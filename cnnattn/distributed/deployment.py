@@ -178,7 +178,7 @@ class RayPipeline(Pipeline):
                 return getattr(self.handle, method).remote(*args).result(timeout_s=REQUEST_TIMEOUT_S)
             except RETRYABLE as exc:
                 if time.monotonic() + delay > deadline:
-                    raise ModelUnavailable("The model servers are restarting; please try again in a moment.") from exc
+                    raise ModelUnavailable() from exc
                 self.retries += 1
                 log.warning("%s failed on a replica (%s); sending it again", method, type(exc).__name__)
                 time.sleep(delay)
