@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from cnnattn.backbones import DEFAULT_BACKBONE, create_backbone
+from cnnattn.explain import resolve_device
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, save_head
 from cnnattn.training import fit
 from cnnattn.training.data import default_cache_dir, find_labelled_images
@@ -36,14 +37,6 @@ AUGMENTATION_TEXT = (
     "squashed to 128x128 (clean, and one augmented like above); during training, cached feature maps are "
     "mirrored at random"
 )
-
-
-def resolve_device(device: str | None) -> torch.device:
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("--device cuda was requested but no CUDA GPU is available; use --device cpu.")
-    return torch.device(device)
 
 
 def machine() -> str:
