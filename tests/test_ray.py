@@ -331,7 +331,9 @@ def handle(cluster):
 
 
 def replica_ids(handle) -> set[str]:
-    return {handle.identity.remote().result()["replica"] for _ in range(8)}
+    from cnnattn.distributed.deployment import wait_for
+
+    return {wait_for(handle.identity.remote())["replica"] for _ in range(8)}
 
 
 def test_served_payload_and_explanation_equal_in_process(explainer, handle, example_photos):
@@ -349,6 +351,21 @@ def test_served_payload_and_explanation_equal_in_process(explainer, handle, exam
     assert served.encodings.misses == len(example_photos)  # the front end caches what replicas computed
     served.payload(example_photos["lion"].read_bytes(), class_index=3)
     assert served.encodings.hits >= 1 and served.encodings.misses == len(example_photos)
+
+
+def test_served_pipeline_works_from_a_thread_running_an_event_loop(explainer, handle, example_photos):
+    """A notebook (or Playwright's sync API) runs an event loop in the caller's thread, where Serve
+    refuses blocking waits; the synchronous pipeline still answers there."""
+    import asyncio
+
+    from cnnattn.distributed.deployment import RayPipeline
+
+    data = example_photos["cheetah"].read_bytes()
+
+    async def in_loop():
+        return RayPipeline(explainer, handle).payload(data)
+
+    assert_payloads_close(asyncio.run(in_loop()), Pipeline(explainer).payload(data))
 
 
 def test_concurrent_photos_of_mixed_shapes_are_batched_without_changing_results(explainer, handle, example_photos):

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,17 @@ RETRYABLE = (
     serve.exceptions.ReplicaUnavailableError,
     serve.exceptions.DeploymentUnavailableError,
 )
+
+
+def wait_for(response):
+    """A Serve response's result. From a thread that runs an event loop (Jupyter, Playwright's sync
+    API) Serve refuses a blocking wait, so there it is waited for on a helper thread instead."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return response.result(timeout_s=REQUEST_TIMEOUT_S)
+    with ThreadPoolExecutor(1) as helper:
+        return helper.submit(response.result, timeout_s=REQUEST_TIMEOUT_S).result()
 
 
 @serve.deployment(name="ModelReplica", max_ongoing_requests=2 * MAX_BATCH_SIZE)
@@ -175,7 +187,7 @@ class RayPipeline(Pipeline):
         delay = 0.1
         while True:
             try:
-                return getattr(self.handle, method).remote(*args).result(timeout_s=REQUEST_TIMEOUT_S)
+                return wait_for(getattr(self.handle, method).remote(*args))
             except RETRYABLE as exc:
                 if time.monotonic() + delay > deadline:
                     raise ModelUnavailable() from exc
