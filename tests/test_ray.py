@@ -365,7 +365,9 @@ def test_served_pipeline_works_from_a_thread_running_an_event_loop(explainer, ha
     async def in_loop():
         return RayPipeline(explainer, handle).payload(data)
 
-    assert_payloads_close(asyncio.run(in_loop()), Pipeline(explainer).payload(data))
+    with ThreadPoolExecutor(1) as fresh_thread:  # asyncio.run needs a thread without a loop of its own
+        served = fresh_thread.submit(asyncio.run, in_loop()).result()
+    assert_payloads_close(served, Pipeline(explainer).payload(data))
 
 
 def test_concurrent_photos_of_mixed_shapes_are_batched_without_changing_results(explainer, handle, example_photos):
