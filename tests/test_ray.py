@@ -440,7 +440,7 @@ def test_killing_a_replica_with_requests_in_flight_loses_none(explainer, handle,
 
     from cnnattn.distributed.deployment import APP_NAME, RayPipeline
 
-    paths = sample_photos(20, example_photos)
+    paths = sample_photos(40, example_photos)  # > one batch per replica, so the victim still has work queued
     served = RayPipeline(explainer, handle)
     with ThreadPoolExecutor(len(paths)) as pool:
         futures = {pool.submit(served.encode, path.read_bytes()): path for path in paths}
