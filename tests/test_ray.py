@@ -28,6 +28,7 @@ import numpy as np
 import psutil
 import pytest
 import torch
+from PIL import Image
 
 from cnnattn.image.loading import load_image
 from cnnattn.payload import decode_array, weights_from_payload
@@ -90,11 +91,21 @@ def assert_records_close(served: dict, local: dict) -> None:
         assert_predictions_close(served["head_predictions"][kind], local["head_predictions"][kind])
 
 
-def sample_photos(count: int, example_photos: dict) -> list[Path]:
-    """ImageNet samples of several shapes from ../shared, else the photos shipped with gradio."""
+def sample_photos(count: int, example_photos: dict, folder: Path) -> list[Path]:
+    """ImageNet samples of several shapes from ../shared; without them, distinct crops of the photos
+    shipped with gradio written to `folder` (distinct bytes, so none is answered from the cache)."""
     if IMAGENET_SAMPLES.exists():
         return sorted(IMAGENET_SAMPLES.glob("*.JPEG"))[:count]
-    return list(example_photos.values())[:count]
+    sources = [Image.open(path).convert("RGB") for path in example_photos.values()]
+    paths = []
+    for index in range(count):
+        source = sources[index % len(sources)]
+        width, height = source.size
+        cut = 0.5 + 0.5 * (index // len(sources)) / count  # keeps 50-100% of each side
+        crop = source.crop((0, 0, max(32, int(width * cut)), max(32, int(height * cut))))
+        paths.append(folder / f"sample-{index}.jpg")
+        crop.save(paths[-1], quality=90)
+    return paths
 
 
 # Without a cluster -------------------------------------------------------------------------------
@@ -297,7 +308,7 @@ def cluster(ray_tmpdir):
 
 def test_batch_export_on_ray_equals_in_process(cluster, example_photos, tmp_path):
     """Before the replicas are deployed: two actors and the reads need 1.25 of the 2 CPUs."""
-    photos = sample_photos(6, example_photos)
+    photos = sample_photos(6, example_photos, tmp_path)
     folder = tmp_path / "photos"
     folder.mkdir()
     for path in photos:
@@ -370,10 +381,12 @@ def test_served_pipeline_works_from_a_thread_running_an_event_loop(explainer, ha
     assert_payloads_close(served, Pipeline(explainer).payload(data))
 
 
-def test_concurrent_photos_of_mixed_shapes_are_batched_without_changing_results(explainer, handle, example_photos):
+def test_concurrent_photos_of_mixed_shapes_are_batched_without_changing_results(
+    explainer, handle, example_photos, tmp_path
+):
     from cnnattn.distributed.deployment import RayPipeline
 
-    paths = sample_photos(8, example_photos)
+    paths = sample_photos(8, example_photos, tmp_path)
     served = RayPipeline(explainer, handle)
     with ThreadPoolExecutor(len(paths)) as pool:
         results = list(pool.map(lambda p: served.encode(p.read_bytes()), paths))
@@ -434,13 +447,13 @@ def wait_for_replicas(count: int, timeout: float = 180) -> None:
     raise AssertionError(f"Serve did not get back to {count} replicas: {serve.status()}")
 
 
-def test_killing_a_replica_with_requests_in_flight_loses_none(explainer, handle, example_photos):
+def test_killing_a_replica_with_requests_in_flight_loses_none(explainer, handle, example_photos, tmp_path):
     """The replica that answers first is killed at once, while its queued photos are still in flight."""
     import ray
 
     from cnnattn.distributed.deployment import APP_NAME, RayPipeline
 
-    paths = sample_photos(40, example_photos)  # > one batch per replica, so the victim still has work queued
+    paths = sample_photos(40, example_photos, tmp_path)  # > one batch per replica, so the victim still has work queued
     served = RayPipeline(explainer, handle)
     with ThreadPoolExecutor(len(paths)) as pool:
         futures = {pool.submit(served.encode, path.read_bytes()): path for path in paths}
