@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,9 +18,9 @@ from cnnattn.image.loading import MAX_FILE_BYTES
 from cnnattn.pipeline import Pipeline
 from cnnattn.webapp.errors import UserError
 from cnnattn.webapp.explore import ExploreTab
-from cnnattn.webapp.gradio_internals import limit_jobs_per_session
+from cnnattn.webapp.gradio_internals import lazy_session_configs, limit_jobs_per_session
 from cnnattn.webapp.lesson import LessonTab
-from cnnattn.webapp.strings import relabelled
+from cnnattn.webapp.strings import WEB_STRINGS, relabelled, say
 from cnnattn.webapp.theme import PAGE_CSS, accessible_theme
 
 # Public-server settings; docs/DEPLOYMENT.md explains each one.
@@ -53,6 +54,23 @@ def head_temperatures(explainer: Explainer, temperature: float, class_temperatur
     return {head.kind: class_temperature if head.class_conditional else temperature for head in explainer.heads}
 
 
+def is_layout(block: gr.blocks.Block) -> bool:
+    """Tabs, accordions, rows: blocks that hold other components (gr.HTML is a component)."""
+    return isinstance(block, gr.blocks.BlockContext) and not isinstance(block, gr.components.Component)
+
+
+def relabel_in_browser(pairs: list) -> str:
+    """A browser-only event's JavaScript that words layout blocks' labels in the chosen language. They are
+    never outputs of a server event: after one, gradio's page copies every component inside such a block
+    on each later loading-status change (a whole tab, its 1000-class list and views included)."""
+    words = {lang: [say(key, lang) for _, key, _ in pairs] for lang in WEB_STRINGS}
+    attributes = json.dumps([attribute for _, _, attribute in pairs])
+    return (
+        f"(lang) => ({json.dumps(words)}[lang] || {json.dumps(words['en'])})"
+        f".map((word, i) => ({{ __type__: 'update', [{attributes}[i]]: word }}))"
+    )
+
+
 def build_app(pipeline: Pipeline | Explainer) -> gr.Blocks:
     """The whole page. Every backbone pass goes through `pipeline` (pass a Pipeline subclass to serve
     the model elsewhere); an Explainer is wrapped in a local Pipeline."""
@@ -71,13 +89,16 @@ def build_app(pipeline: Pipeline | Explainer) -> gr.Blocks:
         explore.wire(language)
         lesson.wire(demo, language, tabs)
         pairs = [(explore.intro, "explore.intro", "value"), *explore.relabelled(), *lesson.relabelled()]
+        served = [pair for pair in pairs if not is_layout(pair[0])]
         language.change(
-            lambda lang: relabelled(pairs, lang, backbone=pipeline.explainer.backbone.name),
+            lambda lang: relabelled(served, lang, backbone=pipeline.explainer.backbone.name),
             language,
-            [component for component, _, _ in pairs],
+            [component for component, _, _ in served],
             api_name=False,
             queue=False,
         )
+        layout = [pair for pair in pairs if is_layout(pair[0])]
+        language.change(None, language, [c for c, _, _ in layout], js=relabel_in_browser(layout), api_name=False)
     return demo
 
 
@@ -116,6 +137,7 @@ def serve(demo: gr.Blocks, host: str, port: int, share: bool = False, root_path:
     """Queue and launch with the public-server settings; main() and the tests both start the app here."""
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1, api_open=False)
     limit_jobs_per_session(demo, JOBS_PER_SESSION)
+    lazy_session_configs()  # a class joining at once does not wait on gradio's per-session config snapshot
     return demo.launch(**launch_options(host, port, share, root_path), **extra)
 
 

@@ -1,14 +1,17 @@
 """Everything that reaches into gradio's internals, checked against the gradio versions it was written for.
 
-Two patches: uploads reach cnnattn's safe loader as raw paths (not gradio's PIL preprocessing), and
-one session may have only a few jobs waiting or running at once (gradio has no such setting).
+Three patches: uploads reach cnnattn's safe loader as raw paths (not gradio's PIL preprocessing), one
+session may have only a few jobs waiting or running at once (gradio has no such setting), and a new
+session no longer builds every component's config on the server's event loop before its first job.
 """
 
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import gradio as gr
+from gradio import state_holder
 
 SUPPORTED = ((6, 31), (7, 0))  # [low, high) as (major, minor): the queue internals below are gradio 6.31's
 
@@ -75,3 +78,40 @@ def limit_jobs_per_session(demo: gr.Blocks, limit: int) -> None:
             return await push(body, request, username)
 
     queue.push = limited_push
+
+
+class _LazyConfigs(dict):
+    """A session's `config_values` (gradio keeps them only to answer deep-link requests) built per
+    component on first use instead of for all of them when the session starts."""
+
+    def __init__(self, blocks_config, keys: list[int]):
+        super().__init__()
+        self._blocks_config = blocks_config
+        self._keys = keys
+
+    def __missing__(self, key: int) -> dict:
+        value = self[key] = self._blocks_config.config_for_block(key, [], self._blocks_config.blocks[key])
+        return value
+
+    def items(self):
+        for key in self._keys:
+            if not super().__contains__(key) and key in self._blocks_config.blocks:
+                self[key]  # noqa: B018 (fills the entry)
+        return super().items()
+
+
+class LazySessionState(state_holder.SessionState):
+    """gradio's SessionState, except that it does not snapshot every component's config up front:
+    that costs several ms per new session (80 components, three of them large gr.HTML views), all of
+    it on the event loop inside the queue's `push`, so a class of 30 joining at once waited on it."""
+
+    def __init__(self, blocks):
+        super().__init__(SimpleNamespace(default_config=blocks.default_config, blocks={}))  # no eager configs
+        keys = [k for k in self.blocks_config.blocks if k in blocks.blocks]
+        self.config_values = _LazyConfigs(self.blocks_config, keys)
+
+
+def lazy_session_configs() -> None:
+    """New sessions (`StateHolder` makes them) are LazySessionStates; idempotent, process-wide."""
+    check_version()
+    state_holder.SessionState = LazySessionState

@@ -18,7 +18,7 @@ from cnnattn.lesson.settings import TOP1, LessonSettings
 from cnnattn.webapp.errors import user_errors
 from cnnattn.webapp.explore import read_upload
 from cnnattn.webapp.gradio_internals import pass_raw_upload
-from cnnattn.webapp.lesson_api import PARAMETERS, READ_SETTINGS, with_settings
+from cnnattn.webapp.lesson_api import PARAMETERS, READ_SETTINGS, as_notice, with_settings
 from cnnattn.webapp.lesson_checks import LessonChecks
 from cnnattn.webapp.strings import say
 from cnnattn.webapp.view import attention_view
@@ -31,23 +31,13 @@ ANSWERED = 15  # outputs of a new photo: the photo or example, the view's payloa
 # Step 1 and 2 tables computed in the browser after each draw of the view (head, temperature, query).
 LESSON_TABLES = resources.files("cnnattn.webapp").joinpath("static", "lesson_tables.js").read_text(encoding="utf-8")
 GUESSING = "(on) => { window.cnnattnViews.lesson.setGuessing(on); return on; }"
+# A link that asks for the lesson opens its tab in the browser: a server event with the tabs as an output
+# would make gradio's page copy every component of the app on each later loading-status change.
+OPEN_TAB = "(tab) => tab ? { __type__: 'update', selected: tab } : undefined"
 
 
 def class_options(language: str) -> list[tuple[str, int]]:
     return [(say("lesson.top1", language), TOP1)] + [(f"{i}: {n}", i) for i, n in enumerate(class_names(language))]
-
-
-def as_notice(handler, outputs: int):
-    """Upload paths: a refused file becomes one sentence in the notice (first output) instead of an error
-    on every output; the other outputs keep what they showed."""
-
-    def noticed(*args):
-        try:
-            return ("", *handler(*args))
-        except gr.Error as exc:
-            return (exc.message, *(gr.skip() for _ in range(outputs)))
-
-    return noticed
 
 
 class LessonTab(LessonChecks):
@@ -106,6 +96,7 @@ class LessonTab(LessonChecks):
         self.link = gr.Textbox(label=say("lesson.link"), elem_id="lesson-link", buttons=["copy"])
         self.link_note = gr.Markdown(elem_id="lesson-link-note")
         self.browser_language = gr.Textbox(visible=False)  # navigator.language, filled on page load
+        self.opened = gr.Textbox(visible=False)  # "lesson" when the page's link asks for this tab
         # The view's settings travel in these when the page asks the server (READ_SETTINGS fills them).
         self.hidden = {
             name: gr.Textbox(str(default), visible=False)
@@ -204,15 +195,11 @@ class LessonTab(LessonChecks):
         self._wire_checks(settings, read)
         self._wire_webcam(language, settings, answered, read)
         demo.load(None, None, None, js=LESSON_TABLES, api_name=False)
-        restored = [language, self.example, self.class_choice, self.layer, *self.hidden.values(), tabs]
-        demo.load(
-            self.restore,
-            self.browser_language,
-            restored,
-            api_name=False,
-            queue=False,
-            js="() => navigator.language || 'en'",
-        ).then(example, [self.example, *settings], [self.notice, self.image, *answered], api_name=False)
+        restored = [language, self.example, self.class_choice, self.layer, *self.hidden.values(), self.opened]
+        load = dict(api_name=False, queue=False, js="() => navigator.language || 'en'")
+        loaded = demo.load(self.restore, self.browser_language, restored, **load)
+        loaded.then(example, [self.example, *settings], [self.notice, self.image, *answered], api_name=False)
+        loaded.then(None, self.opened, tabs, js=OPEN_TAB, api_name=False)
 
     def _wire_checks(self, settings: list, read: dict) -> None:
         compared = [self.compare_view, self.compare_md]
@@ -296,5 +283,5 @@ class LessonTab(LessonChecks):
         wants_lesson = params.get("view") == "lesson" or example is not None
         hidden = [settings.head, settings.temperature, *settings.query, settings.colormap, settings.opacity]
         hidden += [settings.shared_scale, settings.share, settings.top_k]
-        selected = gr.Tabs(selected="lesson") if wants_lesson else gr.skip()
-        return (settings.language, example, settings.class_index, settings.layer, *hidden, selected)
+        opened = "lesson" if wants_lesson else ""
+        return (settings.language, example, settings.class_index, settings.layer, *hidden, opened)

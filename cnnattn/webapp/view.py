@@ -3,6 +3,7 @@ the payload, with the colormap tables and the interface strings it needs sent on
 
 from __future__ import annotations
 
+import base64
 from functools import cache
 from importlib import resources
 
@@ -26,10 +27,14 @@ def static_text(name: str) -> str:
 
 
 @cache
-def lookup_tables() -> dict[str, list[int]]:
-    """Each colormap's 256-entry RGB table, flattened: the same table as cnnattn.render.overlays."""
+def lookup_tables() -> dict[str, str]:
+    """Each colormap's 256-entry RGB table, flattened (the same table as cnnattn.render.overlays), as
+    base64 of its 768 bytes: gradio copies a component's props element by element on every loading-status
+    update, so seven 768-number lists cost the page far more than seven short strings."""
     return {
-        name: (matplotlib.colormaps[name](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8).ravel().tolist()
+        name: base64.b64encode(
+            (matplotlib.colormaps[name](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8).tobytes()
+        ).decode("ascii")
         for name in COLORMAPS
     }
 

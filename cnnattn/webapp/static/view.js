@@ -7,8 +7,9 @@ const state = {
   colormap: props.colormap, opacity: props.opacity, mode: "absolute", head: "all", query: [0.5, 0.5],
   temperatures: { ...props.temperatures }, learned: props.learned_temperature,
 };
-let payload = null;
+let payload = null;  // the view's own copy: decoded arrays are kept on it, never on gradio's state
 let photo = null;
+const luts = Object.fromEntries(Object.entries(props.luts).map(([name, text]) => [name, decodeBytes(text)]));
 let maps = [];
 const api = { state, draws: 0, lastDrawMs: null, guessing: false, concealed: false };
 // The lesson's view (props.single_head) shows one head, tells the server when a text-changing setting
@@ -122,7 +123,7 @@ function paint(map) {
   const paintKey = `${indexKey}|${state.colormap}|${opacity}|${language()}`;
   map.bar.hidden = api.concealed;
   if (map.paintKey !== paintKey) {  // maps the change does not touch keep their pixels
-    const lut = props.luts[state.colormap];
+    const lut = luts[state.colormap];
     paintOverlay(map.canvas, photo, map.indices, lut, opacity);
     const [low, high] = state.mode === "absolute"
       ? ["0×", `${props.absolute_max}× ${say("view.uniform")} (1/${h * w})`]
@@ -232,8 +233,8 @@ async function load(next) {
   api.received = performance.now();  // when the answer reached the view (bench.web splits the time with it)
   if (!photo || !payload || payload.photo.jpeg !== next.photo.jpeg) photo = await photoPixels(next.photo.jpeg);
   const previous = payload;
-  payload = next;
-  maps = next.heads.flatMap((entry) => entry.ids.map((id, index) => ({ entry, index, id, name: entry.names[index] })));
+  payload = { ...next, heads: next.heads.map((entry) => ({ ...entry })) };
+  maps = payload.heads.flatMap((entry) => entry.ids.map((id, index) => ({ entry, index, id, name: entry.names[index] })));
   const newPhoto = !previous || previous.photo.jpeg !== next.photo.jpeg;
   headSelect.replaceChildren();
   if (!single) headSelect.append(make("option", { value: "all", "data-i18n": "view.all_heads" }, say("view.all_heads")));

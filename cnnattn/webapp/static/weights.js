@@ -3,9 +3,15 @@
 
 const f32 = Math.fround;
 
+function decodeBytes(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 function decodeArray(text) {
-  const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  return new Float32Array(bytes.buffer);  // little-endian float32, as the payload writes it
+  return new Float32Array(decodeBytes(text).buffer);  // little-endian float32, as the payload writes it
 }
 
 function gridCell(query, grid) {
