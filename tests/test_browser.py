@@ -78,10 +78,10 @@ def level_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.abs(a.astype(int) - b.astype(int))
 
 
-def test_first_answer_draws_every_map_whole_with_a_colour_bar(page):
+def test_first_answer_draws_every_map_whole_with_a_colour_bar(page, explainer):
     payload = page.evaluate(f"() => {VIEW}.payload()")
     maps = sum(len(entry["ids"]) for entry in payload["heads"])
-    assert page.locator("#maps figure.cv-map").count() == maps == 10
+    assert page.locator("#maps figure.cv-map").count() == maps == sum(head.num_heads for head in explainer.heads)
     width, height = payload["photo"]["width"], payload["photo"]["height"]
     for canvas in page.locator("#maps figure.cv-map .cv-frame canvas").all():
         box = canvas.bounding_box()
