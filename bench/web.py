@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
+import ssl
 import sys
 import tempfile
 import threading
@@ -28,6 +30,7 @@ VIEW = "window.cnnattnViews?.explore"
 ANCHOR_SHOWN = (
     "() => [...document.querySelectorAll('img')].some(i => i.src.includes('/file=') && i.complete && i.naturalWidth)"
 )
+SETTLE_S = 0.5  # quiet network before a visitor chooses a photo
 REPEATS = 5  # changes per zero-request control (alternating values); the median is reported
 QUERY_CANVAS = "figure[data-head='self/0'] .cv-frame canvas"
 CONTROLS = [  # (name, selector inside the view, value to set or None, event to send)
@@ -45,14 +48,28 @@ ALTERNATES = {"opacity": "0.7", "colormap": "viridis", "colour mode": "absolute"
 
 
 def browser_visitor(page, url: str, photos: list[Path], anchor: bool) -> list[dict]:
-    """Seconds from choosing a photo to its maps drawn, one fresh page per photo. For cnnattn also when the
-    upload and the queue request left, the answer reached the view, the maps on screen were drawn (the
-    rest are painted when idle) and that first draw's own time in ms, measured in the page."""
+    """Seconds from choosing a photo (on a loaded page) to its maps drawn, one fresh page per photo. For
+    cnnattn also when the upload and the queue request left, the answer reached the view, the maps on
+    screen were drawn (the rest are painted when idle) and that first draw's own time in ms, measured in
+    the page; for both, how long the page took to settle before the photo was chosen."""
     rows = []
     for photo in photos:
+        activity = [time.perf_counter()]  # when a request last started or finished
+        touch = lambda _, activity=activity: activity.__setitem__(0, time.perf_counter())  # noqa: E731
+        page.on("request", touch)
+        page.on("requestfinished", touch)
         page.goto(url)
         upload = page.locator("input[type=file]").first
         upload.wait_for(state="attached", timeout=120_000)
+        attached = time.perf_counter()
+        # A visitor chooses a photo on a page that has finished loading: no request started or finished for
+        # SETTLE_S (the page's own load events done; a long-lived stream such as gradio's heartbeat stays
+        # open). How long after the file input appeared the page went quiet is reported as settle_s.
+        while time.perf_counter() - activity[0] < SETTLE_S and time.perf_counter() - attached < 60:
+            page.wait_for_timeout(50)
+        settle_s = max(activity[0] - attached, 0.0)
+        page.remove_listener("request", touch)
+        page.remove_listener("requestfinished", touch)
         marks: dict[str, float] = {}  # first request of each kind, seconds after the photo was chosen
         seen = lambda key, marks=marks: lambda r: key in r.url and marks.setdefault(key, time.perf_counter())  # noqa: E731
         page.on("request", uploaded := seen("/gradio_api/upload?"))
@@ -64,7 +81,7 @@ def browser_visitor(page, url: str, photos: list[Path], anchor: bool) -> list[di
             page.get_by_role("button", name="Submit").click()
             page.locator(".output-class img, [data-testid=image] img").last.wait_for(timeout=120_000)
             page.wait_for_function(ANCHOR_SHOWN, timeout=120_000)
-            rows.append({"all_s": time.perf_counter() - start})
+            rows.append({"all_s": time.perf_counter() - start, "settle_s": settle_s})
         else:
             page.wait_for_function(f"() => {VIEW}?.draws > 0", timeout=120_000, polling="raf")
             visible = time.perf_counter()
@@ -74,7 +91,7 @@ def browser_visitor(page, url: str, photos: list[Path], anchor: bool) -> list[di
             rows.append({"all_s": done - start, "on_screen_s": visible - start,
                          "upload_request_s": marks.get("/gradio_api/upload?", start) - start,
                          "queue_request_s": marks.get("/queue/join", start) - start, "answer_in_view_s": received,
-                         "first_draw_ms": page.evaluate(f"() => {VIEW}.lastDrawMs")})  # fmt: skip
+                         "first_draw_ms": page.evaluate(f"() => {VIEW}.lastDrawMs"), "settle_s": settle_s})  # fmt: skip
         page.remove_listener("request", uploaded)
         page.remove_listener("request", joined)
     return rows
@@ -110,12 +127,31 @@ def zero_request_controls(page, url: str, photo: Path) -> list[dict]:
     return rows
 
 
-def clients(url: str, photos: list[Path], api_name: str, spread_s: float) -> dict:
-    """One gradio_client per photo; starts spread evenly over `spread_s` seconds after a barrier."""
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU time (user + system) of this process, or of process `pid` (Linux /proc)."""
+    if pid is None:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def clients(url: str, photos: list[Path], api_name: str, spread_s: float, server_pid: int | None = None,
+            shared_tls: bool = True) -> dict:  # fmt: skip
+    """One gradio_client per photo; starts spread evenly over `spread_s` seconds after a barrier.
+
+    All clients run in this process, on the server's machine. gradio_client builds a new httpx client for
+    each of its 3-4 HTTP calls per predict, and httpx loads certifi's CA bundle into a new TLS context
+    every time, also for http:// (about 20 ms of CPU per call here: 84 ms of the clients' CPU per request,
+    5 s for a class of 60, all taken from the 2 cores the server needs). With `shared_tls` every client
+    gets one context built the same way (same verification); the report gives both sides' CPU per request."""
+    import certifi  # httpx's own CA bundle (a dependency of gradio_client's httpx)
     from gradio_client import Client, handle_file
 
-    pool = [Client(url, verbose=False, download_files=False) for _ in photos]
+    options = {"ssl_verify": ssl.create_default_context(cafile=certifi.where())} if shared_tls else {}
+    pool = [Client(url, verbose=False, download_files=False, **options) for _ in photos]
     gate = threading.Barrier(len(photos))
+    cpu = (cpu_seconds(), cpu_seconds(server_pid) if server_pid else 0.0)
     results: list = [None] * len(photos)
 
     def run(i: int) -> None:
@@ -133,12 +169,17 @@ def clients(url: str, photos: list[Path], api_name: str, spread_s: float) -> dic
         thread.start()
     for thread in threads:
         thread.join(timeout=600)
+    client_cpu = cpu_seconds() - cpu[0]
+    server_cpu = cpu_seconds(server_pid) - cpu[1] if server_pid else float("nan")
     done = [r for r in results if r and r[2] is None]
     latencies = [end - start for start, end, _ in done]
     wall = max(end for _, end, _ in done) - min(start for start, _, _ in done) if done else float("nan")
+    errors = sorted({r[2] for r in results if r and r[2]})[:3]
     return {"requests": len(photos), "answered": len(done), "failures": len(photos) - len(done),
             "p50_s": percentile(latencies, 50), "p95_s": percentile(latencies, 95),
-            "throughput_per_s": len(done) / wall if done else 0.0}  # fmt: skip
+            "throughput_per_s": len(done) / wall if done else 0.0, "shared_tls": shared_tls,
+            "client_cpu_ms_per_request": 1000 * client_cpu / len(photos),
+            "server_cpu_ms_per_request": 1000 * server_cpu / len(photos), "errors": errors}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -183,8 +224,11 @@ def main(argv: list[str] | None = None) -> dict:
             for served in (app, anchor):
                 api.setdefault(served.name, []).append(clients(served.url, take(1), f"/{served.api_name}", 0)["p50_s"])
         report["client_one_visitor_s"] = {k: {"p50": percentile(v, 50), "all": v} for k, v in api.items()}
-        report["class_same_photo_30x2"] = clients(app.url, [photo] * 60, "/explain", 1.0)
-        report["class_30_photos"] = clients(app.url, take(30), "/explain", 0)
+        pid = app.process.pid
+        report["class_same_photo_30x2"] = clients(app.url, [photo] * 60, "/explain", 1.0, pid)
+        report["class_30_photos"] = clients(app.url, take(30), "/explain", 0, pid)
+        # The same class with gradio_client's own TLS setup per call (the clients' CPU competes with the server).
+        report["class_same_photo_30x2_stock_clients"] = clients(app.url, [photo] * 60, "/explain", 1.0, pid, False)
     finally:
         stop(app)
         stop(anchor)

@@ -83,3 +83,35 @@ def test_non_image_and_bad_settings_give_clear_errors_and_server_keeps_serving(c
         client.predict(photo, "not json", language="zh", api_name="/explain_download")
     predictions, *_ = client.predict(photo, api_name="/explain")
     assert predictions["label"] == "cheetah"
+
+
+@pytest.fixture(scope="module")
+def demo(explainer):
+    from cnnattn.webapp.app import build_app
+
+    return build_app(explainer)
+
+
+def test_no_server_event_has_a_layout_block_as_an_output(demo):
+    """After such an event gradio's page copies every component inside the block (a whole tab) on each
+    later loading-status change; tabs and accordions are updated by browser-only events instead."""
+    from cnnattn.webapp.app import is_layout
+
+    served = [fn for fn in demo.fns.values() if fn.fn is not None]
+    assert served and not [(fn.name, type(b).__name__) for fn in served for b in fn.outputs if is_layout(b)]
+    browser_only = [fn for fn in demo.fns.values() if fn.fn is None and any(is_layout(b) for b in fn.outputs)]
+    assert browser_only  # the lesson link's tab and the labels of tabs and accordions
+
+
+def test_a_new_session_builds_component_configs_when_first_needed(demo):
+    from cnnattn.webapp.gradio_internals import LazySessionState
+
+    gradios = LazySessionState.__bases__[0]  # gradio's own class (serve() replaces the module's name)
+    lazy, eager = LazySessionState(demo), gradios(demo)
+    assert len(lazy.config_values) == 0 < len(eager.config_values)
+    image = next(k for k, b in demo.blocks.items() if getattr(b, "elem_id", None) == "photo")
+    lazy._update_value_in_config(image, {"path": "photo.png"})  # what gradio does with every event's inputs
+    assert lazy.config_values[image]["props"]["value"] == {"path": "photo.png"}
+    eager._update_value_in_config(image, {"path": "photo.png"})
+    shown = lambda state: sorted((c["id"], c["type"], sorted(c["props"])) for c in state.components)  # noqa: E731
+    assert shown(lazy) == shown(eager)  # deep links see every component, as before

@@ -74,8 +74,9 @@ function placeMarker(marker, query) {
   marker.style.top = `${query[1] * 100}%`;
 }
 
-// Maps outside the viewport (with a margin) wait for idle time, one per callback, so a control change
-// repaints only what is on screen before the next frame; a newer change replaces the waiting list.
+// Maps outside the viewport (with a margin) wait for idle time, as many per callback as its deadline
+// allows (at least one, and within 100 ms even on a busy page), so a control change repaints only what is
+// on screen before the next frame; a newer change replaces the waiting list.
 function onScreen(map, margin = 100) {
   const box = map.figure.getBoundingClientRect();
   return box.bottom > -margin && box.top < window.innerHeight + margin;
@@ -83,13 +84,15 @@ function onScreen(map, margin = 100) {
 const whenIdle = window.requestIdleCallback || ((callback) => setTimeout(callback, 1));
 function paintWhenIdle(maps, paint) {
   paintWhenIdle.waiting = maps;
-  const next = () => {
-    const map = paintWhenIdle.waiting.shift();
-    if (!map) return;
-    paint(map);
-    whenIdle(next);
+  const next = (deadline) => {
+    do {
+      const map = paintWhenIdle.waiting.shift();
+      if (!map) return;
+      paint(map);
+    } while (deadline?.timeRemaining && deadline.timeRemaining() > 12);
+    if (paintWhenIdle.waiting.length) whenIdle(next, { timeout: 100 });
   };
-  if (maps.length) whenIdle(next);
+  if (maps.length) whenIdle(next, { timeout: 100 });
 }
 paintWhenIdle.waiting = [];
 paintWhenIdle.flush = (paint) => paintWhenIdle.waiting.splice(0).forEach(paint);

@@ -247,6 +247,7 @@ async function load(next) {
   for (const map of maps) Object.assign(map.canvas, { width: photo.width, height: photo.height });  // true layout
   relabel();
   draw();
+  requestAnimationFrame(() => setTimeout(api.flush, 0));  // a new answer: the rest right after the first frame
   element.dataset.loaded = next.key || "";
 }
 
