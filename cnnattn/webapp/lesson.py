@@ -176,7 +176,8 @@ class LessonTab(LessonChecks):
             **read,
         )
         example = as_notice(user_errors(with_settings(self.example_photo)), 1 + len(answered))
-        self.example.input(
+        # A chosen example, or one a link asks for (restore sets it): a page without one runs no job on load.
+        self.example.change(
             example, [self.example, *settings], [self.notice, self.image, *answered], api_name=False, **read
         )
         answer = dict(fn=user_errors(with_settings(self.answer_if_photo)), inputs=[self.image, self.example, *settings])
@@ -198,7 +199,6 @@ class LessonTab(LessonChecks):
         restored = [language, self.example, self.class_choice, self.layer, *self.hidden.values(), self.opened]
         load = dict(api_name=False, queue=False, js="() => navigator.language || 'en'")
         loaded = demo.load(self.restore, self.browser_language, restored, **load)
-        loaded.then(example, [self.example, *settings], [self.notice, self.image, *answered], api_name=False)
         loaded.then(None, self.opened, tabs, js=OPEN_TAB, api_name=False)
 
     def _wire_checks(self, settings: list, read: dict) -> None:
