@@ -284,3 +284,4 @@ for (const input of [opacityInput, classT, learnedT]) input.addEventListener("in
 for (const input of [headSelect, classT, learnedT]) input.addEventListener("change", () => notify());
 watch("value", () => load(props.value));
 load(props.value);
+whenIdle(() => blendTable(state.opacity));  // the default opacity's blend table, made before the first answer
