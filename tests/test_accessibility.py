@@ -1,12 +1,16 @@
 """Accessibility and small screens in real chromium: axe-core finds no serious or critical violation on
-the Explore tab (answered, in English and Chinese, and with downloads shown), and at 390 px the page does
-not scroll sideways and every map is shown whole."""
+the Explore tab (answered, in English and Chinese, and with downloads shown) nor on the Lesson tab (after
+a lesson has loaded an example photo, in English and Chinese, with its comparison and occlusion panels
+open), and at 390 px the page does not scroll sideways and every map is shown whole."""
+
+import re
 
 import pytest
 from PIL import Image
 
 from tests.browser_helpers import answered, axe_violations, horizontal_overflow, outside_viewport
 from tests.conftest import launch_chromium
+from tests.test_lesson_browser import open_lesson
 
 pytestmark = pytest.mark.browser
 PHONE = (390, 844)
@@ -36,6 +40,26 @@ def test_explore_has_no_serious_or_critical_axe_violation(browser, app_url, phot
         page.locator("#explore-download").click()
         page.locator("#downloads a[href*='class.png']").wait_for()
         assert axe_violations(page, "#explore-tab") == []
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize(("locale", "example"), [("en-US", "cheetah"), ("zh-CN", "lion")])
+def test_lesson_has_no_serious_or_critical_axe_violation(browser, app_url, locale, example):
+    page = open_lesson(browser, app_url, locale, f"?example={example}")
+    try:
+        if locale == "zh-CN":
+            page.get_by_text("第 1 步").first.wait_for()
+        assert page.locator("#lesson-tab").is_visible()
+        assert axe_violations(page) == []  # the whole page as a visitor sees it on Lesson
+        for box in ("#lesson-compare-box", "#lesson-occlusion-box"):
+            page.locator(f"{box} button").first.click()  # open the accordion's panel
+        page.locator("#lesson-gradcam-run").click()
+        page.locator("#lesson-compare-text .md").filter(has_text="Grad-CAM").wait_for()  # the answer, not gradio's
+        page.locator("#lesson-occlude-run").click()  # "processing" status (a transient block, scrollable)
+        page.locator("#lesson-occluded img").wait_for()
+        page.locator("#lesson-occlusion-text .md").filter(has_text=re.compile(".")).wait_for()
+        assert axe_violations(page, "#lesson-tab") == []  # panels open, with their answers shown
     finally:
         page.close()
 

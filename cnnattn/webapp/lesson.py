@@ -125,6 +125,9 @@ class LessonTab(LessonChecks):
         self.step3 = gr.Dataframe(label=say("lesson.step3_table"), elem_id="lesson-step3-table", interactive=False)
 
     def _render_checks(self) -> None:
+        def image(key: str, elem_id: str) -> gr.Image:  # gradio's image is a button named by its alt text
+            return gr.Image(label=say(key), alt_text=say(key), interactive=False, elem_id=elem_id)
+
         with gr.Accordion(say("lesson.compare"), open=False, elem_id="lesson-compare-box") as self.compare_box:
             with gr.Row():
                 self.gradcam_button = gr.Button(say("lesson.gradcam_run"), elem_id="lesson-gradcam-run")
@@ -138,9 +141,9 @@ class LessonTab(LessonChecks):
             with gr.Row():
                 self.occlude_button = gr.Button(say("lesson.occlude_run"), elem_id="lesson-occlude-run")
                 self.deletion_button = gr.Button(say("lesson.deletion_run"), elem_id="lesson-deletion-run")
-            self.occluded = gr.Image(label=say("lesson.occluded_image"), interactive=False, elem_id="lesson-occluded")
+            self.occluded = image("lesson.occluded_image", "lesson-occluded")
             self.occlusion_md = gr.Markdown(elem_id="lesson-occlusion-text")
-            self.curve = gr.Image(label=say("lesson.deletion_image"), interactive=False, elem_id="lesson-deletion")
+            self.curve = image("lesson.deletion_image", "lesson-deletion")
             self.deletion_md = gr.Markdown(elem_id="lesson-deletion-text")
 
     def relabelled(self) -> list[tuple[gr.components.Component, str, str]]:
@@ -155,7 +158,8 @@ class LessonTab(LessonChecks):
         pairs += [(self.sanity_button, "lesson.sanity_run", "value"), (self.occlusion_box, "lesson.occlusion", "label")]
         pairs += [(self.cover, "lesson.occlude_share", "label"), (self.occlude_button, "lesson.occlude_run", "value")]
         pairs += [(self.deletion_button, "lesson.deletion_run", "value")]
-        pairs += [(self.occluded, "lesson.occluded_image", "label"), (self.curve, "lesson.deletion_image", "label")]
+        pairs += [(self.occluded, "lesson.occluded_image", "label alt_text")]
+        pairs += [(self.curve, "lesson.deletion_image", "label alt_text")]
         return pairs
 
     def wire(self, demo: gr.Blocks, language: gr.Radio, tabs: gr.Tabs) -> None:

@@ -112,10 +112,13 @@ def say(key: str, language: str = "en", **values) -> str:
 
 
 def relabelled(pairs: list, language: str, **values) -> list:
-    """Updates for (component, key, "label" or "value") pairs, worded in `language`."""
+    """Updates for (component, key, attributes) pairs, worded in `language`; `attributes` is "label",
+    "value" or several names separated by spaces ("label alt_text"), all set to the same text."""
     import gradio as gr  # only the web app calls this
 
-    return [gr.update(**{attribute: say(key, language, **values)}) for _, key, attribute in pairs]
+    return [
+        gr.update(**dict.fromkeys(attributes.split(), say(key, language, **values))) for _, key, attributes in pairs
+    ]
 
 
 def browser_strings() -> dict[str, dict[str, str]]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-# Gradio's empty file list is a div with an aria-label (axe: aria-prohibited-attr): the downloads box is
-# hidden until it holds files, in CSS, so showing it costs no request and /explain_download stays a file list.
-PAGE_CSS = "#downloads:has(.empty) { display: none; }"
+# Gradio's empty file list and empty image are divs with an aria-label (axe: aria-prohibited-attr): the
+# downloads box and the Lesson's occlusion and deletion images are hidden until they hold something, in CSS,
+# so showing them costs no request and the endpoints keep returning plain files and images.
+PAGE_CSS = "#downloads:has(.empty), #lesson-occluded:has(.empty), #lesson-deletion:has(.empty) { display: none; }"
 
 
 def accessible_theme() -> gr.themes.Base:

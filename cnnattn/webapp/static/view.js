@@ -60,6 +60,8 @@ controls.append(
   control("view.opacity", opacityInput), control("view.class_temperature", classT),
   control("view.temperature", learnedT),
 );
+// A view with fixed temperatures (the lesson's Grad-CAM comparison) shows no temperature control at all.
+classT.parentNode.hidden = learnedT.parentNode.hidden = Boolean(props.fixed_temperature);
 const status = make("p", { class: "cv-status", role: "status" });
 const gallery = make("div", { class: "cv-maps" });
 function attach() {
