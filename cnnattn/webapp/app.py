@@ -16,6 +16,7 @@ from cnnattn.explain import resolve_device
 from cnnattn.i18n import LANGUAGE_CHOICES, text
 from cnnattn.image.loading import MAX_FILE_BYTES
 from cnnattn.pipeline import Pipeline
+from cnnattn.webapp import memory
 from cnnattn.webapp.errors import UserError
 from cnnattn.webapp.explore import ExploreTab
 from cnnattn.webapp.gradio_internals import lazy_session_configs, limit_jobs_per_session
@@ -135,6 +136,8 @@ def launch_options(host: str, port: int, share: bool = False, root_path: str | N
 
 def serve(demo: gr.Blocks, host: str, port: int, share: bool = False, root_path: str | None = None, **extra):
     """Queue and launch with the public-server settings; main() and the tests both start the app here."""
+    memory.limit_allocator()  # before gradio's threads start (cnnattn/webapp/memory.py)
+    memory.start_trimming()
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1, api_open=False)
     limit_jobs_per_session(demo, JOBS_PER_SESSION)
     lazy_session_configs()  # a class joining at once does not wait on gradio's per-session config snapshot
@@ -146,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
 
     A missing backbone or GPU raises BackboneUnavailable or ValueError, each one sentence.
     """
+    memory.limit_allocator()  # first, before loading starts any thread (serve() repeats it for the tests)
     resolve_device(args.device)  # fail at once, before loading a backbone, when no GPU is there
     load_options = dict(weights=args.weights)
     if args.checkpoints:
