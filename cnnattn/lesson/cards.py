@@ -31,8 +31,12 @@ def pooling_accuracy(head: Head) -> PoolingAccuracy | None:
         return None
     card = head.card
     metrics = card.get("metrics", {})
+    held_out = metrics.get("held_out", {}).get("summary", {})  # `cnnattn evaluate --update-cards`
+    top1, images = held_out.get("top1", {}), held_out.get("labelled_images")
+    if head.kind in top1 and "backbone" in top1 and isinstance(images, int) and images > 0:
+        return PoolingAccuracy(head.kind, float(top1[head.kind]), float(top1["backbone"]), images, "held_out")
     split_images = card.get("data", {}).get("split", {}).get("held_out_images")
-    # Newest first: `cnnattn evaluate` on held-out photos; older cards' held-out figures from training;
+    # Older cards: version 1's `cnnattn evaluate` block; held-out figures from training;
     # else the validation figures a fresh training writes before evaluation.
     candidates = [
         (metrics.get("evaluation", {}).get("top1"), "head", "backbone", "held_out"),

@@ -70,10 +70,18 @@ class EvalConfig:
     steps: int = 16  # insertion/deletion steps per curve
     check_images: int = CHECK_IMAGES
     check_perturbation_images: int = CHECK_PERTURBATION_IMAGES
+    references: bool = True  # insertion/deletion also of the class map, the heads' mean, random and centred maps
     device: str = "cpu"
 
 
 # --- per photo ----------------------------------------------------------------------------------
+
+
+def _upper_mask(h: int, w: int) -> torch.Tensor:
+    """1 on the upper half of the grid, 0.5 on a middle row, 0 below: a uniform map puts 50% there."""
+    centres = (torch.arange(h) + 0.5) / h
+    rows = torch.where(centres < 0.5, 1.0, torch.where(centres > 0.5, 0.0, 0.5))
+    return rows[:, None].expand(h, w).flatten()
 
 
 def _centre_mask(h: int, w: int) -> torch.Tensor:
@@ -116,6 +124,7 @@ def photo_record(explainer: Explainer, photo: Image.Image, label: int | None) ->
             "evidence_mass": (maps @ top.to(maps)).tolist(),
             "evidence_spearman": O.spearman(maps, evidence.double()[None].expand_as(maps)).tolist(),
             "centre_mass": (maps @ centre.to(maps)).tolist(),
+            "upper_mass": (maps @ _upper_mask(h, w).to(maps)).tolist(),
         }
     self_head = explainer.head("self")
     if self_head is not None:
@@ -131,10 +140,12 @@ def photo_record(explainer: Explainer, photo: Image.Image, label: int | None) ->
     return record, encoded
 
 
-def saliency_maps(explainer: Explainer, encoded, inputs: torch.Tensor, class_index: int, seed: int) -> dict:
-    """Every compared map for one photo at input resolution (H, W)."""
+def saliency_maps(
+    explainer: Explainer, encoded, inputs: torch.Tensor, class_index: int, seed: int, references: bool = True
+) -> dict:
+    """Every compared map for one photo at input resolution (H, W): each SimpleAttention head and
+    Grad-CAM, with `references` also the heads' mean, the class map, a random and a centred map."""
     H, W = inputs.shape[-2:]
-    h, w = encoded.features.shape[-2:]
     maps = {}
     with torch.inference_mode():
         simple = explainer.head("simple")
@@ -142,24 +153,37 @@ def saliency_maps(explainer: Explainer, encoded, inputs: torch.Tensor, class_ind
             _, weights = simple.module(encoded.features)  # (1, K, h, w)
             for k, grid in enumerate(weights[0]):
                 maps[f"simple/{k}"] = upsample(grid, H, W)
-            maps["simple (mean of heads)"] = upsample(weights[0].mean(0), H, W)
-        class_head = explainer.head("class")
-        scores = class_head.map_inputs(encoded, MapOptions(class_index))
-        maps["class map (T=4)"] = upsample(position_weights(scores, class_head.default_temperature)[0], H, W)
-        generator = torch.Generator().manual_seed(seed)
-        maps["random (reference)"] = upsample(torch.rand(h, w, generator=generator), H, W)
-        maps["centred Gaussian (reference)"] = centred_gaussian(H, W).numpy()
+            if references:
+                maps["simple (mean of heads)"] = upsample(weights[0].mean(0), H, W)
     maps["Grad-CAM (reference)"] = gradcam(explainer.backbone, inputs, class_index)
+    if references:
+        maps |= reference_maps(explainer, encoded, (H, W), class_index, seed)
     return {name: torch.from_numpy(np.ascontiguousarray(m, dtype=np.float32)) for name, m in maps.items()}
 
 
-def perturbation_record(explainer: Explainer, photo: Image.Image, encoded, seed: int, steps: int) -> dict:
+@torch.inference_mode()
+def reference_maps(explainer: Explainer, encoded, size: tuple[int, int], class_index: int, seed: int) -> dict:
+    H, W = size
+    h, w = encoded.features.shape[-2:]
+    class_head = explainer.head("class")
+    scores = class_head.map_inputs(encoded, MapOptions(class_index))
+    generator = torch.Generator().manual_seed(seed)
+    return {
+        "class map (T=4)": upsample(position_weights(scores, class_head.default_temperature)[0], H, W),
+        "random (reference)": upsample(torch.rand(h, w, generator=generator), H, W),
+        "centred Gaussian (reference)": centred_gaussian(H, W).numpy(),
+    }
+
+
+def perturbation_record(
+    explainer: Explainer, photo: Image.Image, encoded, seed: int, steps: int, references: bool = True
+) -> dict:
     """{map name: [insertion AUC, deletion AUC]} for the backbone's predicted class."""
     image = explainer.preprocessing(photo).to(explainer.device)  # (3, H, W)
     class_index = int(encoded.logits.argmax())
     setup = PerturbationSetup.create(explainer.backbone, image, class_index)
     result = {}
-    for name, saliency in saliency_maps(explainer, encoded, image[None], class_index, seed).items():
+    for name, saliency in saliency_maps(explainer, encoded, image[None], class_index, seed, references).items():
         curves = curves_of(setup, saliency.to(image.device), steps)
         result[name] = [curves.insertion_auc, curves.deletion_auc]
     return result
@@ -244,6 +268,7 @@ def summarise(photos: list[dict], perturbations: list[dict], coco: list[dict]) -
                     "evidence_mass": _mean(p["simple"]["evidence_mass"][k] for p in photos),
                     "evidence_spearman": _mean(p["simple"]["evidence_spearman"][k] for p in photos),
                     "centre_mass": _mean(p["simple"]["centre_mass"][k] for p in photos),
+                    "upper_mass": _mean(p["simple"]["upper_mass"][k] for p in photos),
                     "top1": top1["simple_per_head"][k],
                 }
                 for k in range(K)
@@ -395,7 +420,7 @@ def evaluate(config: EvalConfig, command: str = "", log=print) -> dict:
         record["name"] = item.name
         photos.append(record)
         if index < config.perturbation_images:
-            perturbations.append(perturbation_record(explainer, photo, encoded, index, config.steps))
+            perturbations.append(perturbation_record(explainer, photo, encoded, index, config.steps, config.references))
     coco = []
     if config.coco is not None:
         if not Path(config.coco).is_dir():
@@ -507,6 +532,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--report", type=Path, help="write a markdown report here (default: print it only)")
     parser.add_argument("--json", type=Path, dest="json_path", help="write every figure and per-photo record here")
     parser.add_argument("--update-cards", action="store_true", help="write the figures into the checkpoints' cards")
+    parser.add_argument(
+        "--no-references",
+        action="store_true",
+        help="insertion/deletion of the heads and Grad-CAM only (not the class map, mean, random, centred maps)",
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads; 1 is fastest on a machine other jobs keep busy")
 
 
@@ -525,6 +555,7 @@ def run(args) -> int:
         coco_images=args.coco_images,
         steps=args.steps,
         check_images=args.check_images,
+        references=not args.no_references,
         device=args.device,
     )
     command = "cnnattn " + " ".join(shlex.quote(a) for a in sys.argv[1:])

@@ -43,6 +43,9 @@ class SimpleObjective:
     peak_limit: float = 0.5
     coverage_weight: float = 0.0  # hinge: the mean of the K maps keeps entropy / log(HW) >= coverage_target
     coverage_target: float = 0.9
+    evidence_weight: float = 0.0  # head 0's map against a map of the backbone's predicted class c (KL)
+    evidence_target: str = "logit"  # "logit": w_c . x_p (the class map); "cell_logprob": log p(c | cell p alone)
+    evidence_temperature: float = 4.0  # softmax temperature of that target over the cells
     flip: bool = True  # mirror cached feature maps at random
     crop: float = 0.0  # probability of a random sub-grid crop of a batch's feature maps
     epochs: int = 8
@@ -78,6 +81,12 @@ class SimpleObjective:
             terms.append(f"{self.entropy_weight} x max(0, entropy/log(HW) - {self.entropy_target})")
         if self.peak_weight:
             terms.append(f"{self.peak_weight} x max(0, max weight - {self.peak_limit})")
+        if self.evidence_weight:
+            score = "w_c . x_p" if self.evidence_target == "logit" else "log softmax(W x_p + b)_c"
+            terms.append(
+                f"{self.evidence_weight} x KL(softmax({score} / {self.evidence_temperature}) || head 0's map), c = "
+                "the backbone's prediction: head 0 learns, without being told c, where the class evidence is"
+            )
         if self.coverage_weight:
             terms.append(
                 f"{self.coverage_weight} x max(0, {self.coverage_target} - entropy/log(HW) of the mean of the K maps)"
@@ -295,6 +304,13 @@ def train_simple(
                 terms["ent"] = objective.entropy_weight * O.entropy_excess(maps, objective.entropy_target)
             if objective.peak_weight:
                 terms["peak"] = objective.peak_weight * O.peak_excess(maps, objective.peak_limit)
+            if objective.evidence_weight:
+                with torch.no_grad():
+                    predicted = backbone.forward_head(features).argmax(-1)
+                    evidence = evidence_scores(backbone, features, predicted, objective.evidence_target)  # (B, HW)
+                    target = (evidence / objective.evidence_temperature).softmax(-1)
+                kl = (target * (target.clamp_min(O.EPS).log() - maps[:, 0].clamp_min(O.EPS).log())).sum(-1)
+                terms["evidence"] = objective.evidence_weight * kl.mean()
             if objective.coverage_weight:
                 shortfall = F.relu(objective.coverage_target - O.entropy_ratio(maps.mean(1)))
                 terms["cover"] = objective.coverage_weight * shortfall.mean()
@@ -325,6 +341,18 @@ def class_evidence(backbone: Backbone, features: torch.Tensor, classes: torch.Te
     rows = backbone.classifier.weight[classes]  # (B, C)
     positions = backbone.position_norm(features).flatten(2)  # (B, C, HW)
     return torch.einsum("bc,bcp->bp", rows, positions)
+
+
+def evidence_scores(backbone: Backbone, features: torch.Tensor, classes: torch.Tensor, target: str) -> torch.Tensor:
+    """Per cell (B, HW): "logit", the class map's w_c . x_p; "cell_logprob", log p(c) of the classifier
+    applied to cell p alone (as if the photo were that cell): high where the cell says c and little else."""
+    if target == "logit":
+        return class_evidence(backbone, features, classes)
+    if target != "cell_logprob":
+        raise ValueError(f"Unknown evidence target {target!r}; use logit or cell_logprob.")
+    cells = backbone.position_norm(features).flatten(2).transpose(1, 2)  # (B, HW, C)
+    log_probs = backbone.classifier(cells).log_softmax(-1)  # (B, HW, classes)
+    return log_probs.gather(-1, classes.view(-1, 1, 1).expand(-1, log_probs.shape[1], 1))[..., 0]
 
 
 @torch.no_grad()

@@ -37,21 +37,32 @@ def _simple_entry(index: int, head: dict, objects: dict | None) -> dict:
     if things is not None:
         facts_en += f"; {things:.1f}x its area share on COCO objects, {stuff:.1f}x on background stuff"
         facts_zh += f"；在 COCO 物体上的权重是其面积占比的 {things:.1f} 倍，在背景（天空、地面等）上是 {stuff:.1f} 倍"
+    upper = head.get("upper_mass", 0.5)
+    measured["upper_mass"] = upper
     if evidence >= 2 * UNIFORM_QUARTER:
         name = ("Class evidence", "类别证据")
         what = ("Looks where the evidence for the predicted class is", "看向预测类别的证据所在")
-    elif evidence <= 0.5 * UNIFORM_QUARTER:
+    elif evidence <= 0.6 * UNIFORM_QUARTER:
         name = ("Background", "背景")
-        what = ("Looks away from the object, at the background", "避开物体，看向背景")
+        what = ("Looks away from the evidence, at the background", "避开证据，看向背景")
     else:
-        name = ("Surroundings", "周边")
-        what = ("Spreads over the object's surroundings and the rest of the scene", "分布在物体周边和场景其余部分")
+        name = ("Around the object", "物体周边")
+        what = ("Spreads over the object's surroundings and weaker evidence", "分布在物体周边和较弱的证据上")
+    places = []
+    if upper >= 0.62:
+        places.append(("top", "上方", "mostly in the upper half of the photo", "主要在照片上半部"))
+    elif upper <= 0.38:
+        places.append(("bottom", "下方", "mostly in the lower half of the photo", "主要在照片下半部"))
     if centre >= 1.6 * UNIFORM_QUARTER:
-        where = (", mostly in the middle of the photo", "，主要在照片中部")
+        places.append(("centre", "中部", "mostly in the middle of the photo", "主要在照片中部"))
     elif centre <= 0.5 * UNIFORM_QUARTER:
-        where = (", mostly near the borders", "，主要在照片边缘")
-    else:
-        where = ("", "")
+        places.append(("borders", "边缘", "mostly near the borders", "主要在照片边缘"))
+    if places and name[0] != "Class evidence":
+        name = (f"{name[0]}, {' and '.join(p[0] for p in places)}", f"{name[1]}（{'、'.join(p[1] for p in places)}）")
+    where = (
+        "".join(f", {p[2]}" for p in places),
+        "".join(f"，{p[3]}" for p in places),
+    )
     return {
         "index": index,
         "name": {"en": name[0], "zh": name[1]},

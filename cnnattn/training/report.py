@@ -64,17 +64,18 @@ def render(result: dict, cards: dict[str, dict]) -> str:
         lines += [
             "",
             "Per SimpleAttention head (evidence cells: the quarter of cells with the largest contribution "
-            "w_c . x_p to the predicted class's logit; a uniform map puts 25% there and 25% in the centre box):",
+            "w_c . x_p to the predicted class's logit; a uniform map puts 25% there, 25% in the centre box and 50% in "
+            "the upper half):",
             "",
             "| head | name | entropy / log(HW) | weight on evidence cells | rank corr. with evidence | "
-            "weight in centre box | top-1 alone | insertion AUC | deletion AUC |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "weight in centre box | weight in upper half | top-1 alone | insertion AUC | deletion AUC |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         for k, h in enumerate(summary["simple"]["per_head"]):
             lines.append(
                 f"| simple/{k} | {_head_name(cards, 'simple', k)} | {_f(h['entropy_ratio'])} | "
-                f"{_pct(h['evidence_mass'])} | "
-                f"{_f(h['evidence_spearman'], 2)} | {_pct(h['centre_mass'])} | {_f(h['top1'])} | "
+                f"{_pct(h['evidence_mass'])} | {_f(h['evidence_spearman'], 2)} | {_pct(h['centre_mass'])} | "
+                f"{_pct(h['upper_mass'])} | {_f(h['top1'])} | "
                 f"{_f(h.get('insertion_auc'))} | {_f(h.get('deletion_auc'))} |"
             )
     scores = summary.get("insertion_deletion")

@@ -27,9 +27,19 @@ from cnnattn.training.splits import split_of
 
 KINDS = ("simple", "self")
 # The configurations chosen on the validation split (docs/HEADS.md shows the runs they won against).
+# Chosen on the validation split (docs/HEADS.md, `python -m cnnattn.training.ablation`).
 CHOSEN: dict[str, fit.SimpleObjective | fit.SelfObjective] = {
-    "simple": fit.SimpleObjective(),
-    "self": fit.SelfObjective(),
+    "simple": fit.SimpleObjective(
+        num_heads=5,
+        classification_weight=0.0,
+        kl_weight=3.0,
+        mosaic_weight=1.0,
+        diversity_weight=1.0,
+        evidence_weight=1.0,
+        epochs=16,
+        lr=1e-2,
+    ),
+    "self": fit.SelfObjective(affinity_weight=1.0),
 }
 AUGMENTATION_TEXT = (
     "whole photos: view 0 clean, views 1-2 random crop 35-100% area, aspect 3/4-4/3, h-flip, "
