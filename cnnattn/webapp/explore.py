@@ -114,9 +114,7 @@ class ExploreTab:
         self.class_choice.input(**dict(answer, fn=self.explain_if_photo), api_name=False)
         relabel = dict(inputs=[language, self.class_choice], outputs=self.class_choice, api_name=False, queue=False)
         language.change(self.relabel_examples, language, self.examples_box.dataset, api_name=False, queue=False)
-        language.change(self.relabel, **relabel).then(
-            **dict(answer, fn=self.explain_if_photo), api_name=False
-        )
+        language.change(self.relabel, **relabel).then(**dict(answer, fn=self.explain_if_photo), api_name=False)
         self.download_button.click(
             self.download,
             [self.image, self.settings, self.class_choice, language],
