@@ -17,11 +17,9 @@ from pathlib import Path
 import torch
 
 from cnnattn.backbones import DEFAULT_BACKBONE, create_backbone
-from cnnattn.training import fit
 from cnnattn.training.data import default_cache_dir, find_labelled_images
-from cnnattn.training.features import ViewSpec, coco_features, load_dataset, preprocessing_for
-from cnnattn.training.splits import split_of
-from cnnattn.training.train import CHOSEN, machine
+from cnnattn.training.features import ViewSpec, load_dataset, preprocessing_for
+from cnnattn.training.train import CHOSEN, fit_and_score, machine, validation_coco
 
 VERSION_1_SIMPLE = {  # what shipped before: CE on labels only, 4 heads, a gentle optimiser
     "num_heads": 4,
@@ -57,22 +55,14 @@ def run_all(data: Path, coco: Path | None, out: Path, only: str | None = None, l
     preprocessing = preprocessing_for(backbone)
     images = find_labelled_images(data)
     dataset = load_dataset(data, images, backbone, preprocessing, ViewSpec(), 0, default_cache_dir(), device)
-    photos = None
-    if coco is not None:
-        every = coco_features(coco, backbone, preprocessing, default_cache_dir(), device)
-        photos = [p for p in every if split_of(f"{p.name}.jpg") != "held_out"]  # the held-out ones report
+    photos = validation_coco(coco, backbone, preprocessing, default_cache_dir(), device)
     done = {(r["kind"], r["label"]) for r in _read(out)}
     for kind, label, changes in RUNS:
         if (only and kind != only) or (kind, label) in done:
             continue
         objective = dataclasses.replace(CHOSEN[kind], **changes)
         started = time.perf_counter()
-        if kind == "simple":
-            head, history = fit.train_simple(dataset, backbone, objective, device, log=lambda text: None)
-            scores = fit.score_simple(head, backbone, dataset, "validation", device)
-        else:
-            head, history = fit.train_self(dataset, backbone, objective, device, log=lambda text: None)
-            scores = fit.score_self(head, backbone, dataset, "validation", device, photos)
+        _, _, scores = fit_and_score(kind, objective, dataset, backbone, device, photos, log=lambda text: None)
         record = {
             "kind": kind,
             "label": label,

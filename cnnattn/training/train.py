@@ -26,8 +26,8 @@ from cnnattn.training.features import ViewSpec, coco_features, load_dataset, pre
 from cnnattn.training.splits import split_of
 
 KINDS = ("simple", "self")
-# The configurations chosen on the validation split (docs/HEADS.md shows the runs they won against).
-# Chosen on the validation split (docs/HEADS.md, `python -m cnnattn.training.ablation`).
+# The configurations chosen on the validation split (docs/HEADS.md shows the runs they won against,
+# `python -m cnnattn.training.ablation` makes them).
 CHOSEN: dict[str, fit.SimpleObjective | fit.SelfObjective] = {
     "simple": fit.SimpleObjective(
         num_heads=5,
@@ -79,6 +79,24 @@ def parse_settings(pairs: list[str]) -> dict:
     return settings
 
 
+def validation_coco(coco: Path | None, backbone, preprocessing, cache: Path, device) -> list | None:
+    """Features of the COCO photos outside the held-out split (none is ever trained on; the held-out
+    ones are kept for reporting), for the SelfAttention validation figure; None without a folder."""
+    if coco is None or not Path(coco).is_dir():
+        return None
+    every = coco_features(Path(coco), backbone, preprocessing, cache, device)
+    return [photo for photo in every if split_of(f"{photo.name}.jpg") != "held_out"]
+
+
+def fit_and_score(kind: str, objective, dataset, backbone, device, coco_photos=None, log=print) -> tuple:
+    """Train one kind on the train split -> (head, history, its validation measures)."""
+    if kind == "simple":
+        head, history = fit.train_simple(dataset, backbone, objective, device, log)
+        return head, history, fit.score_simple(head, backbone, dataset, "validation", device)
+    head, history = fit.train_self(dataset, backbone, objective, device, log)
+    return head, history, fit.score_self(head, backbone, dataset, "validation", device, coco_photos)
+
+
 def train_kind(
     kind: str,
     objective,
@@ -104,17 +122,8 @@ def train_kind(
     views = views or ViewSpec()
     dataset = load_dataset(root, images, backbone, preprocessing, views, 0, cache, torch_device)
     started = time.perf_counter()
-    if kind == "simple":
-        head, history = fit.train_simple(dataset, backbone, objective, torch_device, log)
-        validation = fit.score_simple(head, backbone, dataset, "validation", torch_device)
-    else:
-        head, history = fit.train_self(dataset, backbone, objective, torch_device, log)
-        photos = None
-        if coco is not None and Path(coco).is_dir():
-            # COCO photos are never trained on; the held-out ones are kept for reporting.
-            all_photos = coco_features(Path(coco), backbone, preprocessing, cache, torch_device)
-            photos = [p for p in all_photos if split_of(f"{p.name}.jpg") != "held_out"]
-        validation = fit.score_self(head, backbone, dataset, "validation", torch_device, photos)
+    photos = validation_coco(coco, backbone, preprocessing, cache, torch_device) if kind == "self" else None
+    head, history, validation = fit_and_score(kind, objective, dataset, backbone, torch_device, photos, log)
     seconds = time.perf_counter() - started
     log(f"{kind} validation: {json.dumps(validation)}")
     card = {

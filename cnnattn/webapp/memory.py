@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+import time
 
 # mallopt parameters (glibc's malloc.h)
 M_TRIM_THRESHOLD = -1
@@ -59,7 +60,7 @@ def start_trimming(every_s: float = TRIM_EVERY_S) -> bool:
 
     def loop() -> None:
         while True:
-            threading.Event().wait(every_s)
+            time.sleep(every_s)
             trim()
 
     threading.Thread(target=loop, name="cnnattn-malloc-trim", daemon=True).start()
