@@ -55,23 +55,32 @@ def set_range(page, selector: str, value: float) -> None:
 def canvas_pixels(page, head: str) -> np.ndarray:
     page.evaluate(f"() => {VIEW}.flush()")  # maps off screen are painted when idle: paint them now
     canvas = page.locator(f"#maps figure[data-head='{head}'] .cv-frame canvas")
-    url = canvas.evaluate("c => c.toDataURL('image/png')")
-    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB"))
+    return np.asarray(decoded(canvas.evaluate("c => c.toDataURL('image/png')")))
 
 
-def shown_photo(payload) -> Image.Image:
-    return Image.open(io.BytesIO(base64.b64decode(payload["photo"]["jpeg"]))).convert("RGB")
+def decoded(url: str) -> Image.Image:
+    return Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))).convert("RGB")
 
 
-def python_render(page, head: str, colormap: str) -> np.ndarray:
-    """The Python renderer's overlay of what the view shows now (same payload, settings and query)."""
+def shown_photo(page, head: str) -> Image.Image:
+    """The photo a map was blended on: the payload's JPEG at the size the canvas is drawn (the browser
+    scales the photo; the map's upsampling, colormap and blend are what is compared)."""
+    canvas = page.locator(f"#maps figure[data-head='{head}'] .cv-frame canvas")
+    width, height = canvas.evaluate("c => [c.width, c.height]")
+    return decoded(page.evaluate(f"([w, h]) => {VIEW}.photoAt(w, h)", [width, height]))
+
+
+def python_render(page, head: str, colormap: str, photo: Image.Image | None = None) -> np.ndarray:
+    """The Python renderer's overlay of what the view shows now (same payload, settings and query), on the
+    photo as the canvas shows it unless another is given."""
     payload = page.evaluate(f"() => {VIEW}.payload()")
     settings = page.evaluate(f"() => {VIEW}.settings()")
     entry = next(e for e in payload["heads"] if head in e["ids"])
     temperature = settings["class_temperature"] if entry["class_conditional"] else settings["temperature"]
     weights = weights_from_payload(entry, entry["ids"].index(head), temperature, settings["query"])
     vmax = ABSOLUTE_MAX / weights.size if settings["mode"] == "absolute" else None
-    return np.asarray(overlay(shown_photo(payload), weights, colormap, settings["opacity"], vmax))
+    photo = shown_photo(page, head) if photo is None else photo
+    return np.asarray(overlay(photo, weights, colormap, settings["opacity"], vmax))
 
 
 def level_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -83,9 +92,13 @@ def test_first_answer_draws_every_map_whole_with_a_colour_bar(page, explainer):
     maps = sum(len(entry["ids"]) for entry in payload["heads"])
     assert page.locator("#maps figure.cv-map").count() == maps == sum(head.num_heads for head in explainer.heads)
     width, height = payload["photo"]["width"], payload["photo"]["height"]
+    page.evaluate(f"() => {VIEW}.flush()")
     for canvas in page.locator("#maps figure.cv-map .cv-frame canvas").all():
         box = canvas.bounding_box()
-        assert (canvas.evaluate("c => [c.width, c.height]")) == [width, height]  # whole photo, no crop
+        drawn = canvas.evaluate("c => [c.width, c.height]")
+        # drawn at the size shown (device pixels, at most the photo's), whole: the photo's aspect, no crop
+        assert drawn[0] == pytest.approx(min(width, box["width"]), abs=1)
+        assert drawn[1] == pytest.approx(drawn[0] * height / width, abs=1)
         assert box["width"] / box["height"] == pytest.approx(width / height, rel=0.02)
     assert page.locator("#maps .cv-bar canvas").count() == maps
     assert "× uniform" in page.locator("#maps .cv-bar .high").first.inner_text()
@@ -186,7 +199,10 @@ def test_downloads_match_the_settings_shown(page, app_url):
     assert record["settings"]["colormap"] == "magma" and record["settings"]["mode"] == "per_map"
     assert record["settings"]["query"] == pytest.approx(settings["query"])
     shown = np.asarray(Image.open(io.BytesIO(files["class.png"])).convert("RGB"))
-    assert (level_difference(shown, canvas_pixels(page, "class")) > 2).mean() < 1e-4
+    # The PNG is the payload's photo at full display size; the canvas shows the same overlay at its own size.
+    full = decoded("data:," + page.evaluate(f"() => {VIEW}.payload().photo.jpeg"))
+    expected = python_render(page, "class", "magma", full)
+    assert shown.shape == expected.shape and (level_difference(shown, expected) > 2).mean() < 1e-4
     self_map = next(m for m in record["maps"] if m["head"] == "self/0")
     shown_weights = page.evaluate(f"() => {VIEW}.weights('self/0')")
     np.testing.assert_allclose(np.ravel(self_map["weights"]), shown_weights, atol=1e-5)
@@ -201,5 +217,24 @@ def test_chinese_page_labels_the_view_and_names_the_class(browser, app_url, png_
         assert "绝对" in page.locator("#maps select[name=mode]").inner_text()
         assert "均匀" in page.locator("#maps .cv-bar .high").first.inner_text()
         page.screenshot(path=str(DOCS / "screenshot-zh.png"), full_page=True)
+    finally:
+        page.close()
+
+
+def test_maps_are_drawn_again_at_a_new_width(browser, app_url, png_photo):
+    """A map is drawn at the size it is shown: at another window width (here one map per row, so each is
+    shown wider) every map is drawn again at its new size."""
+    page = answered(browser, app_url, png_photo)
+    try:
+        canvas = page.locator("#maps figure[data-head='class'] .cv-frame canvas")
+        wide = canvas.evaluate("c => c.width")
+        page.set_viewport_size({"width": 500, "height": 900})
+        redrawn = "w => document.querySelector(\"#maps [data-head='class'] canvas\").width !== w"
+        page.wait_for_function(redrawn, arg=wide)
+        page.evaluate(f"() => {VIEW}.flush()")
+        box = canvas.bounding_box()
+        photo_width = page.evaluate(f"() => {VIEW}.payload().photo.width")
+        assert canvas.evaluate("c => c.width") == pytest.approx(min(box["width"], photo_width), abs=1)
+        assert page.evaluate(f"() => {VIEW}.pending()") == 0
     finally:
         page.close()

@@ -54,17 +54,35 @@ function paintColourBar(bar, lut, low, high) {
   bar.querySelector(".high").textContent = high;
 }
 
-// Pixels of the display photo (the payload's JPEG), decoded once per answer.
-async function photoPixels(jpeg) {
+// The display photo (the payload's JPEG), decoded once per answer off the main thread; its pixels are
+// read at the size each map is drawn (photoAt), so a map costs the pixels it shows, not the JPEG's.
+async function decodePhoto(jpeg) {
   const image = new Image();
   image.src = "data:image/jpeg;base64," + jpeg;
   await image.decode();
-  const canvas = document.createElement("canvas");
-  canvas.width = image.naturalWidth;
-  canvas.height = image.naturalHeight;
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  context.drawImage(image, 0, 0);
-  return context.getImageData(0, 0, canvas.width, canvas.height);
+  return { image, width: image.naturalWidth, height: image.naturalHeight, sizes: new Map() };
+}
+
+// The photo's pixels at width x height (the browser's high-quality downscale), kept per size.
+function photoAt(photo, width, height) {
+  const key = `${width}x${height}`;
+  if (!photo.sizes.has(key)) {
+    const canvas = document.createElement("canvas");
+    Object.assign(canvas, { width, height });
+    const context = canvas.getContext("2d", { willReadFrequently: true });
+    context.imageSmoothingQuality = "high";
+    context.drawImage(photo.image, 0, 0, width, height);
+    photo.sizes.set(key, context.getImageData(0, 0, width, height));
+  }
+  return photo.sizes.get(key);
+}
+
+// Device pixels a map shows (its CSS width x the pixel ratio), at most the photo's own width; the height
+// keeps the photo's aspect ratio. A canvas not laid out (in a hidden tab) is drawn at the photo's size.
+function drawingSize(cssWidth, photo) {
+  const shown = Math.round(cssWidth * (window.devicePixelRatio || 1));
+  const width = shown > 0 ? Math.min(shown, photo.width) : photo.width;
+  return [width, Math.max(1, Math.round((width * photo.height) / photo.width))];
 }
 
 // Where the query sits on a map: a ring over the canvas (CSS), so the canvas keeps the pure overlay.
@@ -96,3 +114,11 @@ function paintWhenIdle(maps, paint) {
 }
 paintWhenIdle.waiting = [];
 paintWhenIdle.flush = (paint) => paintWhenIdle.waiting.splice(0).forEach(paint);
+
+// An ImageData as a PNG data URL (tests compare the photo a map was blended on with Python's overlay).
+function imageDataURL(pixels) {
+  const canvas = document.createElement("canvas");
+  Object.assign(canvas, { width: pixels.width, height: pixels.height });
+  canvas.getContext("2d").putImageData(pixels, 0, 0);
+  return canvas.toDataURL("image/png");
+}

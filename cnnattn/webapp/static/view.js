@@ -114,9 +114,10 @@ function topOf(map) {
 function paint(map) {
   const weights = weightsOf(map);
   const [h, w] = map.entry.grid;
-  if (!map.upsampled) map.upsampled = upsample(weights, h, w, photo.height, photo.width);
+  const [width, height] = drawingSize(map.cssWidth, photo);
+  if (!map.upsampled || map.upsampled.length !== width * height) map.upsampled = upsample(weights, h, w, height, width);
   const top = topOf(map);
-  const indexKey = `${map.weightsKey}|${state.mode}`;
+  const indexKey = `${map.weightsKey}|${state.mode}|${width}`;
   if (map.indexKey !== indexKey) {
     map.indices = lutIndices(map.upsampled, top);
     map.indexKey = indexKey;
@@ -126,7 +127,7 @@ function paint(map) {
   map.bar.hidden = api.concealed;
   if (map.paintKey !== paintKey) {  // maps the change does not touch keep their pixels
     const lut = luts[state.colormap];
-    paintOverlay(map.canvas, photo, map.indices, lut, opacity);
+    paintOverlay(map.canvas, photoAt(photo, width, height), map.indices, lut, opacity);
     const [low, high] = state.mode === "absolute"
       ? ["0×", `${props.absolute_max}× ${say("view.uniform")} (1/${h * w})`]
       : ["0", `${top.toFixed(4)} (${say("view.own_max")})`];
@@ -147,6 +148,7 @@ function draw() {
   state.head = headSelect.value;
   for (const map of maps) map.figure.hidden = state.head !== "all" && state.head !== map.id;
   const shownMaps = maps.filter((map) => !map.figure.hidden);
+  for (const map of shownMaps) map.cssWidth = map.canvas.clientWidth;  // one layout read for every map
   const now = shownMaps.length > 2 ? shownMaps.filter(onScreen) : shownMaps;  // on screen now, the rest when idle
   now.forEach(paint);
   paintWhenIdle(shownMaps.filter((map) => !now.includes(map)), paint);
@@ -233,7 +235,7 @@ async function load(next) {
     return;
   }
   api.received = performance.now();  // when the answer reached the view (bench.web splits the time with it)
-  if (!photo || !payload || payload.photo.jpeg !== next.photo.jpeg) photo = await photoPixels(next.photo.jpeg);
+  if (!photo || !payload || payload.photo.jpeg !== next.photo.jpeg) photo = await decodePhoto(next.photo.jpeg);
   const previous = payload;
   payload = { ...next, heads: next.heads.map((entry) => ({ ...entry })) };
   maps = payload.heads.flatMap((entry) => entry.ids.map((id, index) => ({ entry, index, id, name: entry.names[index] })));
@@ -279,11 +281,18 @@ api.settings = () => ({
 api.payload = () => payload;
 api.weights = (id) => Array.from(weightsOf(maps.find((m) => m.id === id)));
 api.setQuery = setQuery;
+api.photoAt = (width, height) => imageDataURL(photoAt(photo, width, height));
 api.flush = () => paintWhenIdle.flush(paint);  // paint the maps left for idle time now
 api.pending = () => paintWhenIdle.waiting.length;
 for (const input of [headSelect, colormapSelect, modeSelect]) input.addEventListener("change", draw);
 for (const input of [opacityInput, classT, learnedT]) input.addEventListener("input", draw);
 for (const input of [headSelect, classT, learnedT]) input.addEventListener("change", () => notify());
+// Maps are drawn at the size they are shown: a new layout (window, a tab shown again) draws them again.
+new ResizeObserver(() => {
+  const width = gallery.clientWidth;
+  if (width > 0 && width !== api.galleryWidth && payload && photo) draw();
+  if (width > 0) api.galleryWidth = width;
+}).observe(gallery);
 watch("value", () => load(props.value));
 load(props.value);
 whenIdle(() => blendTable(state.opacity));  // the default opacity's blend table, made before the first answer
