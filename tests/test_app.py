@@ -103,6 +103,16 @@ def test_no_server_event_has_a_layout_block_as_an_output(demo):
     assert browser_only  # the lesson link's tab and the labels of tabs and accordions
 
 
+def test_explore_answers_a_photo_without_the_class_list(demo):
+    """The page copies an event's 1000-entry class list item by item at every loading-status change
+    (about 6,000 copies per answer): a photo's answer and its download read the class as one number."""
+    answers = ("explain", "explain_if_photo", "download")
+    served = [fn for fn in demo.fns.values() if fn.fn is not None and fn.name in answers]
+    photo_events = [fn for fn in served if all(event != "input" for _, event in fn.targets)]  # all but the class's own
+    long_lists = [(fn.name, b) for fn in photo_events for b in fn.inputs if len(getattr(b, "choices", [])) > 100]
+    assert len(photo_events) == 4 and long_lists == []  # Run, a new photo, a new language, download
+
+
 def test_a_new_session_builds_component_configs_when_first_needed(demo):
     from cnnattn.webapp.gradio_internals import LazySessionState
 

@@ -238,3 +238,22 @@ def test_maps_are_drawn_again_at_a_new_width(browser, app_url, png_photo):
         assert page.evaluate(f"() => {VIEW}.pending()") == 0
     finally:
         page.close()
+
+
+def test_a_chosen_class_answers_and_holds_for_the_next_photo(browser, app_url, png_photo, example_photos):
+    """The class dropdown answers on its own; a later photo is answered for the same class (the answer
+    to a photo carries the class as one number, not the 1000-entry list)."""
+    page = answered(browser, app_url, png_photo)
+    try:
+        box = page.locator("#explore-class input")
+        box.click()
+        box.fill("")
+        box.press_sequentially("281: tab")
+        page.get_by_role("option", name="281: tabby").click()
+        page.wait_for_function(f"() => {VIEW}.payload()?.class_index === 281")
+        assert "tabby" in page.locator("#maps figure[data-head='class'] figcaption").inner_text()
+        page.locator("#photo input[type=file]").set_input_files(str(example_photos["lion"]))
+        page.wait_for_function(f"() => {VIEW}.payload()?.predictions[0].label.includes('lion')")
+        assert page.evaluate(f"() => {VIEW}.payload().class_index") == 281
+    finally:
+        page.close()

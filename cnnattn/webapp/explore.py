@@ -86,6 +86,9 @@ class ExploreTab:
                     self.class_choice = gr.Dropdown(
                         class_options("en"), value=TOP1, label=say("explore.class"), elem_id="explore-class"
                     )
+                    # Answers to a photo carry the class as one number: an event's 1000-entry list is copied by the
+                    # page item by item at every loading-status change (about 6,000 copies per answer).
+                    self.class_index = gr.Number(TOP1, visible=False)
                     self.predictions = gr.Label(
                         num_top_classes=5, label=say("explore.predictions"), elem_id="predictions"
                     )
@@ -107,17 +110,19 @@ class ExploreTab:
         return pairs
 
     def wire(self, language: gr.Radio) -> None:
-        answer = dict(fn=self.explain, inputs=[self.image, self.class_choice, language])
+        self.class_choice.change(None, self.class_choice, self.class_index, js="(chosen) => chosen", api_name=False)
+        answer = dict(fn=self.explain, inputs=[self.image, self.class_index, language])
         answer |= dict(outputs=[self.predictions, self.view, self.notes], concurrency_limit=EXPLAIN_CONCURRENCY)
         self.run.click(**answer, api_name="explain")
         self.image.change(**dict(answer, fn=self.explain_if_photo), api_name=False)
-        self.class_choice.input(**dict(answer, fn=self.explain_if_photo), api_name=False)
+        chosen = dict(answer, inputs=[self.image, self.class_choice, language])
+        self.class_choice.input(**dict(chosen, fn=self.explain_if_photo), api_name=False)
         relabel = dict(inputs=[language, self.class_choice], outputs=self.class_choice, api_name=False, queue=False)
         language.change(self.relabel_examples, language, self.examples_box.dataset, api_name=False, queue=False)
         language.change(self.relabel, **relabel).then(**dict(answer, fn=self.explain_if_photo), api_name=False)
         self.download_button.click(
             self.download,
-            [self.image, self.settings, self.class_choice, language],
+            [self.image, self.settings, self.class_index, language],
             self.downloads,
             js=READ_SETTINGS,
             api_name="explain_download",

@@ -295,4 +295,4 @@ new ResizeObserver(() => {
 }).observe(gallery);
 watch("value", () => load(props.value));
 load(props.value);
-whenIdle(() => blendTable(state.opacity));  // the default opacity's blend table, made before the first answer
+whenIdle(() => warmUp(luts[state.colormap], state.opacity));  // and the default opacity's blend table
