@@ -1,0 +1,137 @@
+"""What the Lesson's browser view needs, beyond Explore's payload, to write the step texts itself when
+the head, temperature or query change (cnnattn/webapp/static/lesson_texts.js mirrors `lesson.view`).
+
+Everything that depends on those three settings is computed in the browser from the payload, except
+the pooling heads' step 3: the classifier applied to z = sum_p a_p x_p needs the backbone's classifier,
+so its results are computed here for every temperature the view's sliders can show. The rest are the
+texts that do not depend on them (worded here, in the answer's language) and the templates the browser
+fills with Python's str.format rules. No gradio.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import torch
+
+from cnnattn.analysis import readouts
+from cnnattn.explain import Encoded
+from cnnattn.heads import Head, MapForm, MapOptions
+from cnnattn.i18n import STRINGS, text
+from cnnattn.labels import class_names
+from cnnattn.lesson import steps
+from cnnattn.lesson.cards import accuracy_text
+from cnnattn.lesson.settings import CLASS_TEMPERATURES, LEARNED_TEMPERATURES, TOP1, LessonSettings
+from cnnattn.lesson.view import STEP3_ROWS, head_text
+
+# The i18n entries the browser fills (the answer's language only: a language change asks the server).
+TEMPLATES = (
+    "pool.step1", "pool.step2", "pool.step3", "pool.step3.circular", "pool.cell",
+    "self.step1", "self.step2", "self.step3", "self.cell", "readout", "count.position", "count.neighbour",
+    "guess.result", "guess.good", "guess.fair", "guess.miss", "link.upload", "table.corner", "table.row",
+    "table.cell", "table.scores.position", "table.scores.query", "table.weights", "table.step3.query",
+    "lesson.step3_table", "lesson.col.class", "lesson.col.average", "lesson.col.attention", "lesson.col.dot",
+    "lesson.col.scaled", "lesson.col.weight",
+)  # fmt: skip
+
+
+def grid(low: float, high: float, step: float) -> list[float]:
+    """The values an <input type=range> offers, as the browser reads them (0.1, 0.2, ..., not 0.30000000000000004)."""
+    return [round(low + i * step, 6) for i in range(round((high - low) / step) + 1)]
+
+
+def _short(value: float) -> float:
+    """A float32 result at float32's precision: half the characters in JSON, the same number shown."""
+    return float(f"{float(value):.8g}")
+
+
+def _array(values: torch.Tensor) -> str:
+    return base64.b64encode(np.ascontiguousarray(values.float().cpu().numpy(), "<f4").tobytes()).decode("ascii")
+
+
+@torch.inference_mode()
+def pooling_step3(head: Head, index: int, encoded: Encoded, temperatures: list[float], chosen, calibration: float):
+    """Per temperature: [class, attention %, average %, logit before, logit after, top rows [class, average,
+    attention]], from the classifier on z = sum_p a_p x_p (steps.pooling_lesson, all temperatures at once)."""
+    class_index = steps.top1(encoded) if chosen is None else chosen
+    scores = head.map_inputs(encoded, MapOptions(class_index)).scores[index]  # (H, W)
+    weights = torch.stack([steps.position_weights_of(scores, t).flatten() for t in temperatures])  # (T, n)
+    pooled = weights @ encoded.features[0].flatten(1).T  # (T, C)
+    logits = head.backbone.classify_pooled(pooled).float().cpu().numpy()  # (T, classes)
+    average_logits = encoded.logits[0].float().cpu().numpy()
+    average = _softmax(average_logits / calibration)
+    results = []
+    for row in logits:
+        attention = _softmax(row / calibration)
+        c = class_index if head.class_conditional else int(row.argmax())
+        top = [[int(i), _short(average[i]), _short(attention[i])] for i in np.argsort(-attention)[:STEP3_ROWS]]
+        results.append([c, _short(attention[c]), _short(average[c]), _short(average_logits[c]), _short(row[c]), top])
+    return results
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max())
+    return shifted / shifted.sum()
+
+
+def head_entry(heads, head: Head, index: int, encoded: Encoded, settings: LessonSettings, calibration: float):
+    """One head id's part of the block: its fixed texts, and step 3's data when the browser cannot make it."""
+    language = settings.language
+    entry = {"class_conditional": head.class_conditional, "layers": bool(head.layers)}
+    if head.form is MapForm.POSITION:
+        chosen = settings.class_index if head.class_conditional and settings.class_index != TOP1 else None
+        # Only the class map's text names its class (the others' class follows the temperature).
+        label = class_names(language)[steps.top1(encoded) if chosen is None else chosen]
+        temperatures = grid(*(CLASS_TEMPERATURES if head.class_conditional else LEARNED_TEMPERATURES))
+        if settings.temperature not in temperatures:  # a link's own temperature
+            temperatures.append(settings.temperature)
+        accuracy = accuracy_text(heads, language)
+        entry |= {
+            "text": head_text(head, index, settings, label=label),
+            "channels": int(encoded.features.shape[1]),
+            "accuracy": f"\n\n{accuracy}" if accuracy else "",
+            "temperatures": temperatures,
+            "step3": pooling_step3(head, index, encoded, temperatures, chosen, calibration),
+        }
+        return entry
+    inputs = head.map_inputs(encoded, MapOptions(steps.top1(encoded), settings.layer if head.layers else steps.FINAL))
+    tail = text("self.step3.trained" if head.trained else "self.step3.untrained", language)
+    if accuracy := accuracy_text([head], language):
+        tail += "\n\n" + accuracy
+    d_k = int(inputs.queries.shape[-1])
+    entry |= {"text": head_text(head, index, settings, d_k=d_k, grid=inputs.grid), "d_k": d_k, "tail": f"\n\n{tail}"}
+    values = inputs.keys if inputs.values is None else inputs.values  # as steps.query_lesson mixes them
+    # Q = K = V (the feature self-attention): the payload's queries, or its rows (Q Q^T * scale), suffice.
+    if not (torch.equal(values, inputs.queries) and torch.equal(inputs.keys, inputs.queries)):
+        values = values[index]  # (n, d_v); the browser mixes these for step 3's cosine
+        entry["values"], entry["values_shape"] = _array(values), list(values.shape)
+    return entry
+
+
+def lesson_block(heads, encoded: Encoded, settings: LessonSettings, example: str | None, calibration: float) -> dict:
+    """payload["lesson"]: what lesson_texts.js needs for every head id of the answer."""
+    language = settings.language
+    by_id = {
+        str(head_id): head_entry(heads, head, head_id.index, encoded, settings, calibration)
+        for head in heads
+        for head_id in head.ids()
+    }
+    shown = {c for entry in by_id.values() for row in entry.get("step3", []) for c in [row[0]] + [r[0] for r in row[5]]}
+    names = class_names(language)
+    return {
+        "language": language,
+        "example": example or "",
+        "settings": {
+            "share": settings.share,
+            "top_k": settings.top_k,
+            "shared_scale": settings.shared_scale,
+            "class_index": settings.class_index,
+            "layer": settings.layer,
+        },  # fmt: skip
+        "heads": by_id,
+        "labels": {str(c): names[c] for c in sorted(shown)},
+        "templates": {key: STRINGS[language][key] for key in TEMPLATES},
+        "summary": readouts.SUMMARY[language],
+        "places": readouts.PLACES[language],
+    }
