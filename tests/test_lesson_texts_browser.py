@@ -71,14 +71,17 @@ def flat(texts: dict) -> list[tuple[str, str]]:
     return pairs
 
 
-@pytest.mark.parametrize("locale, language", [("en-US", "en"), ("zh-CN", "zh")])
-def test_browser_texts_equal_pythons(browser, app_url, explainer, example_photos, locale, language):
-    _, photo, encoded = Pipeline(explainer).encode(example_photos["lion"].read_bytes())
+@pytest.mark.parametrize(
+    "locale, language, example", [("en-US", "en", "lion"), ("zh-CN", "zh", "lion"), ("en-US", "en", "cheetah")]
+)  # the cheetah's grid is wider than high
+def test_browser_texts_equal_pythons(browser, app_url, explainer, example_photos, locale, language, example):
+    _, photo, encoded = Pipeline(explainer).encode(example_photos[example].read_bytes())
     page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale=locale)
     page.set_default_timeout(180_000)
-    page.goto(app_url + "?example=lion")
+    page.goto(f"{app_url}?example={example}")
     page.wait_for_function(f"() => window.cnnattnViews?.lesson?.payload()?.lesson?.language === '{language}'")
-    for head, temperature, query in SETTINGS:
+
+    def compare(head: str, temperature: float, query: tuple[float, float], layer: str = "final") -> None:
         page.locator("#lesson-view select[name=head]").select_option(head)
         slider = "class_temperature" if head == "class" else "temperature"
         page.locator(f"#lesson-view input[name={slider}]").evaluate(
@@ -86,12 +89,24 @@ def test_browser_texts_equal_pythons(browser, app_url, explainer, example_photos
         )
         page.evaluate(f"() => window.cnnattnViews.lesson.setQuery([{query[0]}, {query[1]}])")
         computed = page.evaluate("() => window.cnnattnLessonTexts.compute()")
-        settings = LessonSettings(head=head, temperature=temperature, query=query, language=language)
+        settings = LessonSettings(head=head, temperature=temperature, query=query, language=language, layer=layer)
         calibration = explainer.calibration_temperature
         view = lesson_view(explainer.heads, photo, encoded, settings, calibration_temperature=calibration)
-        expected = python_texts(view, settings, "lion")
+        expected = python_texts(view, settings, example)
         ours, theirs = flat(computed), flat(expected)
         assert [where for where, _ in ours] == [where for where, _ in theirs], (head, temperature, query)
         for (where, a), (_, b) in zip(ours, theirs, strict=True):
             assert same(a, b), (head, temperature, query, where, a, b)
+
+    for head, temperature, query in SETTINGS:
+        compare(head, temperature, query)
+    # The feature self-attention on an earlier stage: the layer list shows (written in the browser), a
+    # new layer asks the server, and the texts of its finer grid follow in the browser again.
+    page.locator("#lesson-view select[name=head]").select_option("feature_self")
+    page.locator("#lesson-layer input").click()
+    page.get_by_role("option", name="blocks.4").click()
+    page.wait_for_function("() => window.cnnattnViews.lesson.payload().lesson.settings.layer === 'blocks.4'")
+    compare("feature_self", 1.0, (0.7, 0.2), layer="blocks.4")
+    page.locator("#lesson-view select[name=head]").select_option("class")
+    page.locator("#lesson-layer").wait_for(state="hidden")  # the layer only matters to feature_self
     page.close()

@@ -43,8 +43,9 @@ class Readout:
 
 
 def entropy(weights: np.ndarray) -> float:
-    """Shannon entropy in nats of a whole map (`cnnattn.analysis.metrics.entropy`, the one definition)."""
-    return float(metrics.entropy(torch.from_numpy(np.asarray(weights, dtype=np.float64)).flatten()))
+    """Shannon entropy in nats of a whole map (`cnnattn.analysis.metrics.entropy`, the one definition).
+    Never below 0: float32 weights of a one-hot map can sum to 1 + 1e-7, whose -1e-8 would read "-0.000"."""
+    return max(0.0, float(metrics.entropy(torch.from_numpy(np.asarray(weights, dtype=np.float64)).flatten())))
 
 
 def effective_positions(weights: np.ndarray) -> float:

@@ -51,14 +51,14 @@ def _array(values: torch.Tensor) -> str:
 
 
 @torch.inference_mode()
-def pooling_step3(head: Head, index: int, encoded: Encoded, temperatures: list[float], chosen, calibration: float):
-    """Per temperature: [class, attention %, average %, logit before, logit after, top rows [class, average,
-    attention]], from the classifier on z = sum_p a_p x_p (steps.pooling_lesson, all temperatures at once)."""
-    class_index = steps.top1(encoded) if chosen is None else chosen
-    scores = head.map_inputs(encoded, MapOptions(class_index)).scores[index]  # (H, W)
-    weights = torch.stack([steps.position_weights_of(scores, t).flatten() for t in temperatures])  # (T, n)
-    pooled = weights @ encoded.features[0].flatten(1).T  # (T, C)
-    logits = head.backbone.classify_pooled(pooled).float().cpu().numpy()  # (T, classes)
+def pooling_step3(head: Head, scores: torch.Tensor, encoded: Encoded, temperatures: list[float], class_index: int,
+                  calibration: float) -> list[list]:  # fmt: skip
+    """For each of the (K, H, W) score grids, per temperature: [class, attention %, average %, logit before,
+    logit after, top rows [class, average, attention]], from the classifier on z = sum_p a_p x_p: the numbers
+    of steps.pooling_lesson and view._pooling_view, all in one classifier call (linear in the weights)."""
+    weights = torch.stack([steps.position_weights_of(grid, t).flatten() for grid in scores for t in temperatures])
+    pooled = weights @ encoded.features[0].flatten(1).T  # (K * T, C)
+    logits = head.backbone.classify_pooled(pooled).float().cpu().numpy()  # (K * T, classes)
     average_logits = encoded.logits[0].float().cpu().numpy()
     average = _softmax(average_logits / calibration)
     results = []
@@ -67,7 +67,7 @@ def pooling_step3(head: Head, index: int, encoded: Encoded, temperatures: list[f
         c = class_index if head.class_conditional else int(row.argmax())
         top = [[int(i), _short(average[i]), _short(attention[i])] for i in np.argsort(-attention)[:STEP3_ROWS]]
         results.append([c, _short(attention[c]), _short(average[c]), _short(average_logits[c]), _short(row[c]), top])
-    return results
+    return [results[k * len(temperatures) : (k + 1) * len(temperatures)] for k in range(len(scores))]
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -75,48 +75,55 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum()
 
 
-def head_entry(heads, head: Head, index: int, encoded: Encoded, settings: LessonSettings, calibration: float):
-    """One head id's part of the block: its fixed texts, and step 3's data when the browser cannot make it."""
-    language = settings.language
-    entry = {"class_conditional": head.class_conditional, "layers": bool(head.layers)}
+@torch.inference_mode()
+def head_entries(heads, head: Head, encoded: Encoded, settings: LessonSettings, calibration: float) -> dict:
+    """Each of one head's ids -> its part of the block: fixed texts, and step 3's data where the browser
+    cannot make it (one map_inputs call for all of the head's ids)."""
+    language, ids = settings.language, head.ids()
+    fixed = {"class_conditional": head.class_conditional, "layers": bool(head.layers)}
     if head.form is MapForm.POSITION:
         chosen = settings.class_index if head.class_conditional and settings.class_index != TOP1 else None
+        class_index = steps.top1(encoded) if chosen is None else chosen
+        scores = head.map_inputs(encoded, MapOptions(class_index)).scores  # (K, H, W)
         # Only the class map's text names its class (the others' class follows the temperature).
-        label = class_names(language)[steps.top1(encoded) if chosen is None else chosen]
+        label = class_names(language)[class_index]
         temperatures = grid(*(CLASS_TEMPERATURES if head.class_conditional else LEARNED_TEMPERATURES))
         if settings.temperature not in temperatures:  # a link's own temperature
             temperatures.append(settings.temperature)
         accuracy = accuracy_text(heads, language)
-        entry |= {
-            "text": head_text(head, index, settings, label=label),
+        fixed |= {
             "channels": int(encoded.features.shape[1]),
             "accuracy": f"\n\n{accuracy}" if accuracy else "",
             "temperatures": temperatures,
-            "step3": pooling_step3(head, index, encoded, temperatures, chosen, calibration),
         }
-        return entry
+        step3 = pooling_step3(head, scores, encoded, temperatures, class_index, calibration)
+        return {
+            str(i): fixed | {"text": head_text(head, i.index, settings, label=label), "step3": step3[i.index]}
+            for i in ids
+        }
     inputs = head.map_inputs(encoded, MapOptions(steps.top1(encoded), settings.layer if head.layers else steps.FINAL))
     tail = text("self.step3.trained" if head.trained else "self.step3.untrained", language)
     if accuracy := accuracy_text([head], language):
         tail += "\n\n" + accuracy
     d_k = int(inputs.queries.shape[-1])
-    entry |= {"text": head_text(head, index, settings, d_k=d_k, grid=inputs.grid), "d_k": d_k, "tail": f"\n\n{tail}"}
+    fixed |= {"d_k": d_k, "tail": f"\n\n{tail}"}
     values = inputs.keys if inputs.values is None else inputs.values  # as steps.query_lesson mixes them
     # Q = K = V (the feature self-attention): the payload's queries, or its rows (Q Q^T * scale), suffice.
-    if not (torch.equal(values, inputs.queries) and torch.equal(inputs.keys, inputs.queries)):
-        values = values[index]  # (n, d_v); the browser mixes these for step 3's cosine
-        entry["values"], entry["values_shape"] = _array(values), list(values.shape)
-    return entry
+    own_values = not (torch.equal(values, inputs.queries) and torch.equal(inputs.keys, inputs.queries))
+    entries = {}
+    for i in ids:
+        entries[str(i)] = fixed | {"text": head_text(head, i.index, settings, d_k=d_k, grid=inputs.grid)}
+        if own_values:  # (n, d_v): the browser mixes these for step 3's cosine
+            entries[str(i)] |= {"values": _array(values[i.index]), "values_shape": list(values[i.index].shape)}
+    return entries
 
 
 def lesson_block(heads, encoded: Encoded, settings: LessonSettings, example: str | None, calibration: float) -> dict:
     """payload["lesson"]: what lesson_texts.js needs for every head id of the answer."""
     language = settings.language
-    by_id = {
-        str(head_id): head_entry(heads, head, head_id.index, encoded, settings, calibration)
-        for head in heads
-        for head_id in head.ids()
-    }
+    by_id = {}
+    for head in heads:
+        by_id |= head_entries(heads, head, encoded, settings, calibration)
     shown = {c for entry in by_id.values() for row in entry.get("step3", []) for c in [row[0]] + [r[0] for r in row[5]]}
     names = class_names(language)
     return {

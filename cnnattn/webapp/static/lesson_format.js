@@ -65,7 +65,7 @@
   function readout(weights, [h, w], share, k, words) {
     const n = h * w;
     const total = weights.reduce((a, b) => a + b, 0);
-    const entropy = -weights.reduce((sum, v) => sum + v * Math.log(Math.max(v, 1e-30)), 0);
+    const entropy = Math.max(0, -weights.reduce((sum, v) => sum + v * Math.log(Math.max(v, 1e-30)), 0));
     const topK = Math.min(k, n);
     const order = heaviestFirst(weights);
     const mass = order.slice(0, topK).reduce((sum, i) => sum + weights[i], 0) / total;

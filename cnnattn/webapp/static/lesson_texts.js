@@ -24,6 +24,18 @@
     return exps.map((v) => v / total);
   }
 
+  // The head's own weights: torch's F.softmax in float32 (emulated with Math.fround, tiny weights
+  // underflowing to 0 as there). lesson_view reads these for the readout, step 2's sum and largest weight,
+  // the query's heaviest cells, step 3's mix and the guess; its tables and cell text use softmax64.
+  function softmax32(scores, temperature) {
+    const f = Math.fround;
+    const logits = scores.map((v) => f(f(v) / temperature));
+    const top = logits.reduce((a, b) => Math.max(a, b), -Infinity);
+    const exps = logits.map((v) => f(Math.exp(f(v - top))));
+    const total = exps.reduce((a, b) => f(a + b), 0);
+    return exps.map((v) => f(v / total));
+  }
+
   const range = (values) => [values.reduce((a, b) => Math.min(a, b)), values.reduce((a, b) => Math.max(a, b))];
   const sum = (values) => values.reduce((a, b) => a + b, 0);
 
@@ -43,6 +55,7 @@
     const t = block.templates;
     const scores = Array.from(decoded(entry, "scores").subarray(index * n, (index + 1) * n));
     const weights = softmax64(scores, s.head_temperature);
+    const own = softmax32(scores, s.head_temperature);
     const at = head.temperatures.findIndex((T) => Math.abs(T - s.head_temperature) < 1e-9);
     if (at < 0) return null;  // a temperature the sliders cannot show
     const [c, attention, average, before, after, top] = head.step3[at];
@@ -57,7 +70,7 @@
       steps: [
         F.format(t["pool.step1"], { h, w, n, c: head.channels, low, high }),
         F.format(t["pool.step2"], {
-          t: s.head_temperature, total: sum(weights), top: Math.max(...weights), n, uniform: 1 / n,
+          t: s.head_temperature, total: sum(own), top: Math.max(...own), n, uniform: 1 / n,
         }),
         step3 + head.accuracy,
       ],
@@ -72,6 +85,7 @@
         ratio: F.ratioText(weights[s.cell] * n), n,
       }),
       weights,
+      own,
     };
   }
 
@@ -129,24 +143,25 @@
     const dots = queryRow(entry, index, s.query_cell);
     const scaled = dots.map((v) => v * entry.scale);
     const weights = softmax64(scaled, s.head_temperature);
+    const own = softmax32(scaled, s.head_temperature);
     const [row, col] = [Math.floor(s.query_cell / w), s.query_cell % w];
     const [low, high] = range(dots);
     const [scaledLow, scaledHigh] = range(scaled);
-    const step3 = F.format(t["self.step3"], { cosine: cosine(entry, index, head, s.query_cell, weights) });
+    const step3 = F.format(t["self.step3"], { cosine: cosine(entry, index, head, s.query_cell, own) });
     const [r, c] = [Math.floor(s.cell / w), s.cell % w];
     return {
       steps: [
         F.format(t["self.step1"], { row: row + 1, col: col + 1, low, high }),
         F.format(t["self.step2"], {
           d: head.d_k, root: Math.sqrt(head.d_k), low: scaledLow, high: scaledHigh, t: s.head_temperature,
-          total: sum(weights), top: Math.max(...weights),
+          total: sum(own), top: Math.max(...own),
         }),
         step3 + head.tail,
       ],
       scores: gridTable(dots, [h, w], t["table.scores.query"], (v) => v.toFixed(2), t),
       step3: {
         headers: ["table.cell", "lesson.col.dot", "lesson.col.scaled", "lesson.col.weight"].map((key) => t[key]),
-        data: F.heaviestFirst(weights).slice(0, STEP3_ROWS).map((i) => [
+        data: F.heaviestFirst(own).slice(0, STEP3_ROWS).map((i) => [
           `(${Math.floor(i / w) + 1}, ${(i % w) + 1})`, dots[i].toFixed(2), scaled[i].toFixed(3), F.weightText(weights[i]),
         ]),
         title: t["table.step3.query"],
@@ -155,6 +170,7 @@
         row: r + 1, col: c + 1, dot: dots[s.cell], scaled: scaled[s.cell], weight: F.weightText(weights[s.cell]),
       }),
       weights,
+      own,
     };
   }
 
@@ -174,7 +190,7 @@
     const built = (entry.form === "position" ? pooling : queryRowSteps)(entry, index, s, block, head);
     if (!built) return null;
     const t = block.templates;
-    const r = F.readout(built.weights, entry.grid, block.settings.share, block.settings.top_k, block);
+    const r = F.readout(built.own, entry.grid, block.settings.share, block.settings.top_k, block);
     return {
       head: head.text,
       steps: built.steps,
@@ -185,7 +201,7 @@
       readout: F.format(t.readout, r),
       link: F.link(settings, { ...block.settings, example: block.example, language: block.language }),
       note: block.example ? "" : t["link.upload"],
-      guess: F.guess(built.weights, entry.grid, [Math.floor(cell / entry.grid[1]), cell % entry.grid[1]], t),
+      guess: F.guess(built.own, entry.grid, [Math.floor(cell / entry.grid[1]), cell % entry.grid[1]], t),
       class_visible: head.class_conditional,
       layer_visible: head.layers,
     };
@@ -197,7 +213,6 @@
 
   // The lesson tab's text outputs in LessonTab.wire's order (with the guess after predict-then-reveal).
   function outputs(guessed = false) {
-    const start = performance.now();
     const texts = compute();
     if (!texts) return undefined;  // nothing to write: every output keeps what it shows
     const shown = [
@@ -205,10 +220,9 @@
       texts.readout, texts.steps[2], table(texts.step3), texts.link, texts.note, visible(texts.class_visible),
       visible(texts.layer_visible),
     ];
-    window.cnnattnLessonTexts.computeMs = performance.now() - start;
     window.cnnattnLessonTexts.writes += 1;
     return guessed ? [...shown, texts.guess] : shown;
   }
 
-  window.cnnattnLessonTexts = { compute, outputs, writes: 0, computeMs: null };
+  window.cnnattnLessonTexts = { compute, outputs, writes: 0 };  // writes: how often the page was rewritten
 }
