@@ -140,15 +140,14 @@
   function queryRowSteps(entry, index, s, block, head) {
     const [h, w] = entry.grid;
     const t = block.templates;
-    const dots = queryRow(entry, index, s.query_cell);
+    const dots = queryRow(entry, index, s.cell);
     const scaled = dots.map((v) => v * entry.scale);
     const weights = softmax64(scaled, s.head_temperature);
     const own = softmax32(scaled, s.head_temperature);
-    const [row, col] = [Math.floor(s.query_cell / w), s.query_cell % w];
+    const [row, col] = [Math.floor(s.cell / w), s.cell % w];  // the query cell i, also the cell text's j
     const [low, high] = range(dots);
     const [scaledLow, scaledHigh] = range(scaled);
-    const step3 = F.format(t["self.step3"], { cosine: cosine(entry, index, head, s.query_cell, own) });
-    const [r, c] = [Math.floor(s.cell / w), s.cell % w];
+    const step3 = F.format(t["self.step3"], { cosine: cosine(entry, index, head, s.cell, own) });
     return {
       steps: [
         F.format(t["self.step1"], { row: row + 1, col: col + 1, low, high }),
@@ -167,7 +166,7 @@
         title: t["table.step3.query"],
       },
       cell: F.format(t["self.cell"], {
-        row: r + 1, col: c + 1, dot: dots[s.cell], scaled: scaled[s.cell], weight: F.weightText(weights[s.cell]),
+        row: row + 1, col: col + 1, dot: dots[s.cell], scaled: scaled[s.cell], weight: F.weightText(weights[s.cell]),
       }),
       weights,
       own,
@@ -186,7 +185,7 @@
     const head = block.heads[settings.head];
     const cell = Math.min(Math.floor(settings.query[1] * entry.grid[0]), entry.grid[0] - 1) * entry.grid[1]
       + Math.min(Math.floor(settings.query[0] * entry.grid[1]), entry.grid[1] - 1);  // maps.grid_cell
-    const s = { ...settings, cell, query_cell: cell };
+    const s = { ...settings, cell };
     const built = (entry.form === "position" ? pooling : queryRowSteps)(entry, index, s, block, head);
     if (!built) return null;
     const t = block.templates;
