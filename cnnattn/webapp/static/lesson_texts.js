@@ -210,6 +210,11 @@
   const table = ({ headers, data, title }) => ({ __type__: "update", value: { headers, data, metadata: null }, label: title });
   const visible = (on) => ({ __type__: "update", visible: on });
 
+  // What this script last wrote into each output, for the payload it wrote from: an output whose new value
+  // is the same is left alone (undefined), so gradio does not render a table again for nothing. A new
+  // answer (new payload) brought the server's own texts, so everything is written again after it.
+  const last = { payload: null, shown: [] };
+
   // The lesson tab's text outputs in LessonTab.wire's order (with the guess after predict-then-reveal).
   function outputs(guessed = false) {
     const texts = compute();
@@ -218,9 +223,12 @@
       texts.head, texts.steps[0], table(texts.scores), texts.steps[1], table(texts.weights), texts.cell,
       texts.readout, texts.steps[2], table(texts.step3), texts.link, texts.note, visible(texts.class_visible),
       visible(texts.layer_visible),
-    ];
+    ].map((value) => JSON.stringify(value));
+    const payload = window.cnnattnViews.lesson.payload();
+    const changed = shown.map((value, i) => (last.payload !== payload || value !== last.shown[i] ? JSON.parse(value) : undefined));
+    Object.assign(last, { payload, shown });
     window.cnnattnLessonTexts.writes += 1;
-    return guessed ? [...shown, texts.guess] : shown;
+    return guessed ? [...changed, texts.guess] : changed;
   }
 
   window.cnnattnLessonTexts = { compute, outputs, writes: 0 };  // writes: how often the page was rewritten
