@@ -53,20 +53,19 @@ def _array(values: torch.Tensor) -> str:
 @torch.inference_mode()
 def pooling_step3(head: Head, scores: torch.Tensor, encoded: Encoded, temperatures: list[float], class_index: int,
                   calibration: float) -> list[list]:  # fmt: skip
-    """For each of the (K, H, W) score grids, per temperature: [class, attention %, average %, logit before,
-    logit after, top rows [class, average, attention]], from the classifier on z = sum_p a_p x_p: the numbers
-    of steps.pooling_lesson and view._pooling_view, all in one classifier call (linear in the weights)."""
+    """For each of the (K, H, W) score grids, per temperature: [class, its attention probability, its logit,
+    top rows [class, attention probability]], from the classifier on z = sum_p a_p x_p: the numbers of
+    steps.pooling_lesson and view._pooling_view, all in one classifier call. What average pooling gives
+    does not depend on the head or T: `lesson_block` sends it once per class."""
     weights = torch.stack([steps.position_weights_of(grid, t).flatten() for grid in scores for t in temperatures])
     pooled = weights @ encoded.features[0].flatten(1).T  # (K * T, C)
     logits = head.backbone.classify_pooled(pooled).float().cpu().numpy()  # (K * T, classes)
-    average_logits = encoded.logits[0].float().cpu().numpy()
-    average = _softmax(average_logits / calibration)
     results = []
     for row in logits:
         attention = _softmax(row / calibration)
         c = class_index if head.class_conditional else int(row.argmax())
-        top = [[int(i), _short(average[i]), _short(attention[i])] for i in np.argsort(-attention)[:STEP3_ROWS]]
-        results.append([c, _short(attention[c]), _short(average[c]), _short(average_logits[c]), _short(row[c]), top])
+        top = [[int(i), _short(attention[i])] for i in np.argsort(-attention)[:STEP3_ROWS]]
+        results.append([c, _short(attention[c]), _short(row[c]), top])
     return [results[k * len(temperatures) : (k + 1) * len(temperatures)] for k in range(len(scores))]
 
 
@@ -124,8 +123,10 @@ def lesson_block(heads, encoded: Encoded, settings: LessonSettings, example: str
     by_id = {}
     for head in heads:
         by_id |= head_entries(heads, head, encoded, settings, calibration)
-    shown = {c for entry in by_id.values() for row in entry.get("step3", []) for c in [row[0]] + [r[0] for r in row[5]]}
+    shown = {c for entry in by_id.values() for row in entry.get("step3", []) for c in [row[0]] + [r[0] for r in row[3]]}
     names = class_names(language)
+    average_logits = encoded.logits[0].float().cpu().numpy()  # the network's own prediction (average pooling)
+    average = _softmax(average_logits / calibration)
     return {
         "language": language,
         "example": example or "",
@@ -137,7 +138,8 @@ def lesson_block(heads, encoded: Encoded, settings: LessonSettings, example: str
             "layer": settings.layer,
         },  # fmt: skip
         "heads": by_id,
-        "labels": {str(c): names[c] for c in sorted(shown)},
+        # Each class step 3 names: its name, probability and logit with average pooling.
+        "classes": {str(c): [names[c], _short(average[c]), _short(average_logits[c])] for c in sorted(shown)},
         "templates": {key: STRINGS[language][key] for key in TEMPLATES},
         "summary": readouts.SUMMARY[language],
         "places": readouts.PLACES[language],

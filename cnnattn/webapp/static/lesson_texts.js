@@ -58,8 +58,8 @@
     const own = softmax32(scores, s.head_temperature);
     const at = head.temperatures.findIndex((T) => Math.abs(T - s.head_temperature) < 1e-9);
     if (at < 0) return null;  // a temperature the sliders cannot show
-    const [c, attention, average, before, after, top] = head.step3[at];
-    const label = block.labels[c];
+    const [c, attention, after, top] = head.step3[at];
+    const [label, average, before] = block.classes[c];
     const [low, high] = range(scores);
     let step3 = F.format(t["pool.step3"], {
       c: head.channels, n, label, attention: F.percentText(attention), average: F.percentText(average),
@@ -77,7 +77,7 @@
       scores: gridTable(scores, [h, w], t["table.scores.position"], (v) => v.toFixed(3), t),
       step3: {
         headers: ["lesson.col.class", "lesson.col.average", "lesson.col.attention"].map((key) => t[key]),
-        data: top.map(([i, avg, att]) => [block.labels[i], F.percentText(avg), F.percentText(att)]),
+        data: top.map(([i, att]) => [block.classes[i][0], F.percentText(block.classes[i][1]), F.percentText(att)]),
         title: t["lesson.step3_table"],
       },
       cell: F.format(t["pool.cell"], {
