@@ -1,6 +1,7 @@
 """The Lesson tab's requests that run the backbone again or read the photo's encoding: the texts of the
-three steps, the Grad-CAM reference, the sanity check, occlusion, the deletion curve, the guess and the
-webcam. Every backbone pass goes through the Pipeline; errors through the one adapter (`user_errors`)."""
+three steps (and the block the browser writes them from), the Grad-CAM reference, the sanity check,
+occlusion, the deletion curve and the webcam. Every backbone pass goes through the Pipeline; errors
+through the one adapter (`user_errors`)."""
 
 from __future__ import annotations
 
