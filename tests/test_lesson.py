@@ -374,3 +374,36 @@ def test_feature_self_attention_on_earlier_layers_from_one_backbone_pass(explain
     assert stage.shape[1] == 112 and stage.shape[-2:] == (height // 16, width // 16)
     with pytest.raises(ValueError, match="Unknown layer"):
         lesson_view(heads, photo, encoded, LessonSettings("feature_self", layer="blocks.0"))
+
+
+# The browser's lesson block (cnnattn.lesson.browser) --------------------------------------------------
+
+
+@pytest.mark.parametrize(("head", "temperature"), [("class", 0.5), ("class", 4), ("simple/2", 0.1), ("simple/2", 2.7)])
+def test_lesson_block_step3_is_lesson_views(explainer, example_photos, encoded, head, temperature):
+    """Step 3 of a pooling head, sent for every slider temperature, reads as lesson_view's table and text."""
+    from cnnattn import load_image
+    from cnnattn.lesson.browser import lesson_block
+    from cnnattn.lesson.tables import format_percent
+
+    settings = LessonSettings(head=head, temperature=temperature)
+    calibration = explainer.calibration_temperature
+    block = lesson_block(explainer.heads, encoded, settings, "cheetah", calibration)
+    entry = block["heads"][head]
+    c, attention, _, top = entry["step3"][entry["temperatures"].index(temperature)]
+    rows = [[block["classes"][str(i)][0], format_percent(block["classes"][str(i)][1]), format_percent(a)]
+            for i, a in top]  # fmt: skip
+    photo = load_image(example_photos["cheetah"])
+    view = lesson_view(explainer.heads, photo, encoded, settings, calibration_temperature=calibration)
+    assert rows == view.step3.rows
+    assert block["classes"][str(c)][0] in view.step_texts[2] and format_percent(attention) in view.step_texts[2]
+    assert view.head_text == entry["text"] and entry["accuracy"].strip() in view.step_texts[2]
+
+
+def test_lesson_block_sends_the_values_only_where_the_payload_lacks_them(explainer, encoded):
+    from cnnattn.lesson.browser import lesson_block
+
+    block = lesson_block(explainer.heads, encoded, LessonSettings(), None, 1.0)
+    assert all("values" in entry for head_id, entry in block["heads"].items() if head_id.startswith("self/"))
+    assert "values" not in block["heads"]["feature_self"]  # Q = K = V: the payload's own arrays
+    assert block["example"] == "" and set(block["templates"]) >= {"pool.step1", "self.cell", "readout"}

@@ -1,6 +1,6 @@
 """A real chromium walks the Lesson tab in English and Chinese (issue 11's numbered problems) and saves
-docs/lesson/*.png. The maps and the step 1 and 2 tables are drawn in the browser with no request; the
-other texts follow from the server (one light request, no backbone pass)."""
+docs/lesson/*.png. The maps and every step text and table follow the view's head, temperature and query
+in the browser with no request (static/lesson_texts.js)."""
 
 import json
 import re
@@ -181,58 +181,68 @@ def test_keyboard_only_moves_the_query_and_presses_buttons(browser, app_url):
 
 
 def test_view_controls_redraw_the_lesson_map_with_no_request(browser, app_url):
-    """Colour controls never ask the server; head, temperature and query redraw the map and the step 1
-    and 2 tables before any request, and the other step texts follow with at most one light request per
-    change (debounced, no backbone pass)."""
+    """Colour controls, head, temperature, query (arrow key) and a predict-then-reveal guess redraw the map
+    and rewrite the step texts and tables in the browser: no request at all, even a second later."""
     page = open_lesson(browser, app_url, "en-US")
     sent = []
     page.on("request", lambda request: sent.append(request.url) if "/gradio_api/" in request.url else None)
 
-    def requests_until_redrawn(act) -> int:
-        draws, before = page.evaluate("() => window.cnnattnViews.lesson.draws"), len(sent)
-        act()
-        page.wait_for_function(f"() => window.cnnattnViews.lesson.draws > {draws}")
-        return len(sent) - before
-
     def set_range(name: str, value: float):
         page.locator(f"#lesson-view input[name={name}]").evaluate(
-            "(node, v) => { node.value = v; node.dispatchEvent(new Event('input', {bubbles: true})); }", value
+            "(node, v) => { node.value = v; node.dispatchEvent(new Event('input', {bubbles: true})); "
+            "node.dispatchEvent(new Event('change', {bubbles: true})); }",
+            value,
         )
 
-    colour = [
+    def redrawn(act) -> None:
+        draws = page.evaluate("() => window.cnnattnViews.lesson.draws")
+        act()
+        page.wait_for_function(f"() => window.cnnattnViews.lesson.draws > {draws}")
+
+    for act in (
         lambda: page.locator("#lesson-view select[name=colormap]").select_option("turbo"),
         lambda: page.locator("#lesson-view select[name=mode]").select_option("per_map"),
         lambda: set_range("opacity", 0.8),
-    ]
-    assert [requests_until_redrawn(act) for act in colour] == [0, 0, 0]
-    page.wait_for_timeout(1000)  # anything sent late is counted too
-    assert sent == []
+    ):
+        redrawn(act)
 
     def step3() -> list[str]:
         return page.locator("#lesson-step3-table [role=gridcell]").evaluate_all("els => els.map(e => e.innerText)")
 
-    texts = [
-        lambda: set_range("class_temperature", 2),
-        lambda: page.locator("#lesson-view select[name=head]").select_option("self/0"),
-        lambda: page.locator(SHOWN_CANVAS).press("ArrowRight"),
-    ]
-    browser_tables = []
-    for act in texts:
-        start, table, fills = len(sent), weights(page), page.evaluate("() => window.cnnattnLessonTables.fills")
-        assert requests_until_redrawn(act) == 0
-        # The step tables follow in the browser with the draw, before any request (lesson_tables.js).
-        assert page.evaluate("() => window.cnnattnLessonTables.fills") > fills
-        computed = weights(page), step3()
-        assert computed[0] != table
-        browser_tables.append(computed[0])
-        page.wait_for_timeout(1500)
-        assert len([url for url in sent[start:] if "queue/join" in url]) <= 1
-    # The server's tables for the last settings (query moved to col 8) read as the browser computed them,
-    # the query-row head's step 3 table (its heaviest cells) included.
-    page.locator("#lesson-cell").get_by_text("col 8").wait_for()
-    assert (weights(page), step3()) == computed
+    def texts_written(act, where: str, wait_for: str) -> None:
+        """The act redraws the map, then the step texts are rewritten on the page (`where` shows `wait_for`)."""
+        writes = page.evaluate("() => window.cnnattnLessonTexts.writes")
+        redrawn(act)
+        page.wait_for_function(f"() => window.cnnattnLessonTexts.writes > {writes}")
+        page.locator(where).get_by_text(wait_for).wait_for()
+
+    before = weights(page)
+    texts_written(lambda: set_range("class_temperature", 2), "#lesson-step2", "T = 2,")
+    at_two = weights(page)
+    assert at_two != before
+    texts_written(
+        lambda: page.locator("#lesson-view select[name=head]").select_option("self/0"), "#lesson-cell", "Cell j"
+    )
+    page.get_by_text("compare the query with every key").wait_for()
+    query_col = """() => { const v = window.cnnattnViews.lesson;
+      const w = v.payload().heads.find((e) => e.ids.includes('self/0')).grid[1];
+      return Math.min(Math.floor(v.settings().query[0] * w), w - 1) + 1; }"""
+    column = page.evaluate(query_col)
+    texts_written(lambda: page.locator(SHOWN_CANVAS).press("ArrowRight"), "#lesson-cell", f"col {column + 1})")
+    # Predict, then reveal: the guess is scored in the browser too.
+    page.evaluate("() => window.cnnattnViews.lesson.setGuessing(true)")
+    corner = "() => window.cnnattnViews.lesson.setQuery([0.01, 0.01])"
+    texts_written(lambda: page.evaluate(corner), "#lesson-cell", "col 1)")
+    page.locator("#lesson-guess").get_by_text("(row 1, col 1)").wait_for()
+    page.wait_for_timeout(1000)  # anything sent late is counted too
+    assert sent == []
+    # The page shows what the browser computed: the last settings' tables and texts.
+    computed = page.evaluate("() => window.cnnattnLessonTexts.compute()")
+    assert weights(page) == [cell for row in computed["weights"]["data"] for cell in row[1:]]
+    assert step3() == [cell for row in computed["step3"]["data"] for cell in row]
+    assert page.locator("#lesson-scores").get_by_text(computed["scores"]["title"]).count() >= 1
     # The class map's weights at T = 2 as cnnattn.lesson.tables writes them (float64 softmax, format_weight).
     scores = page.evaluate("() => Array.from(window.cnnattnViews.lesson.payload().heads[0]._arrays.scores)")
     python = softmax64(np.asarray(scores, dtype=np.float32), 2.0)
-    assert browser_tables[0] == [format_weight(v) for v in python]
+    assert at_two == [format_weight(v) for v in python]
     page.close()

@@ -13,9 +13,20 @@ import torch
 from cnnattn.analysis import metrics
 
 # Where on the photo a region's centre of mass falls, by thirds of height and width.
-_PLACES = {
+PLACES = {
     "en": (("top left", "top", "top right"), ("left", "centre", "right"), ("bottom left", "bottom", "bottom right")),
     "zh": (("左上方", "上方", "右上方"), ("左侧", "中央", "右侧"), ("左下方", "下方", "右下方")),
+}
+# `summary`'s sentence (the lesson's browser code fills the same templates).
+SUMMARY = {
+    "en": (
+        "{percent}% of the attention sits in {cells} of {positions} positions, mostly at the {place} of the photo; "
+        "effective number of positions {effective:.1f}."
+    ),
+    "zh": (
+        "{percent}% 的注意力集中在 {positions} 个位置中的 {cells} 个，主要位于图片{place}；"
+        "有效位置数 {effective:.1f}。"
+    ),
 }
 
 
@@ -32,8 +43,9 @@ class Readout:
 
 
 def entropy(weights: np.ndarray) -> float:
-    """Shannon entropy in nats of a whole map (`cnnattn.analysis.metrics.entropy`, the one definition)."""
-    return float(metrics.entropy(torch.from_numpy(np.asarray(weights, dtype=np.float64)).flatten()))
+    """Shannon entropy in nats of a whole map (`cnnattn.analysis.metrics.entropy`, the one definition).
+    Never below 0: float32 weights of a one-hot map can sum to 1 + 1e-7, whose -1e-8 would read "-0.000"."""
+    return max(0.0, float(metrics.entropy(torch.from_numpy(np.asarray(weights, dtype=np.float64)).flatten())))
 
 
 def effective_positions(weights: np.ndarray) -> float:
@@ -92,19 +104,14 @@ def read(weights: np.ndarray, share: float = 0.5, k: int = 5) -> Readout:
 
 def summary(readout: Readout, language: str = "en") -> str:
     """One plain sentence about where the mass sits; also the image's alt text."""
-    if language not in _PLACES:
-        raise ValueError(f"Unknown language {language!r}; choose one of {tuple(_PLACES)}.")
-    place = _PLACES[language][readout.place[0]][readout.place[1]]
-    cells = int(readout.region.sum())
-    percent = round(100 * readout.share)
-    if language == "zh":
-        return (
-            f"{percent}% 的注意力集中在 {readout.positions} 个位置中的 {cells} 个，主要位于图片{place}；"
-            f"有效位置数 {readout.effective_positions:.1f}。"
-        )
-    return (
-        f"{percent}% of the attention sits in {cells} of {readout.positions} positions, mostly at the {place} "
-        f"of the photo; effective number of positions {readout.effective_positions:.1f}."
+    if language not in PLACES:
+        raise ValueError(f"Unknown language {language!r}; choose one of {tuple(PLACES)}.")
+    return SUMMARY[language].format(
+        percent=round(100 * readout.share),
+        cells=int(readout.region.sum()),
+        positions=readout.positions,
+        place=PLACES[language][readout.place[0]][readout.place[1]],
+        effective=readout.effective_positions,
     )
 
 

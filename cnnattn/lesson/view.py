@@ -77,6 +77,23 @@ def _head_key(prefix: str, head: Head) -> str:
     return key if key in STRINGS["en"] else f"{prefix}.head.generic"
 
 
+def head_text(
+    head: Head, index: int, settings: LessonSettings, label: str = "", d_k: int = 0, grid: tuple[int, int] = (0, 0)
+) -> str:
+    """What the head is, and its formula: `label` names a pooling head's class; a query-row head needs its
+    d_k and, when it runs on a chosen layer, that layer's grid. No temperature or query enters it."""
+    language, name = settings.language, head_name(head, index, language=settings.language)
+    if head.form is not MapForm.QUERY_ROW:
+        about = text(_head_key("pool", head), language, label=label, head=name)
+        return about + "\n\n" + text("pool.formula", language)
+    about = text(_head_key("self", head), language, d=d_k, head=name)
+    if head.layers:
+        stride = head.backbone.stages.get(settings.layer, head.backbone.stride)
+        layer = layer_name(head.backbone, settings.layer, language)
+        about += "\n\n" + text("self.layer", language, layer=layer, h=grid[0], w=grid[1], stride=stride)
+    return about + "\n\n" + text("self.formula", language)
+
+
 @dataclass(frozen=True)
 class _Built:
     """What the two head forms contribute; `lesson_view` adds the shared parts."""
@@ -100,9 +117,7 @@ def _pooling_view(heads, head: Head, index: int, encoded: Encoded, settings: Les
     label, c = labels[L.class_index], L.class_index
     h, w = L.weights.shape
     n, channels = h * w, L.pooled.shape[0]
-    name = head_name(head, index, language)
-    head_text = text(_head_key("pool", head), language, label=label, head=name)
-    head_text += "\n\n" + text("pool.formula", language)
+    about = head_text(head, index, settings, label=label)
     average = _softmax(L.average_logits / calibration)  # what the CLI and Explore show for the photo
     attention = _softmax(L.logits / calibration)
     step3 = text(
@@ -134,7 +149,7 @@ def _pooling_view(heads, head: Head, index: int, encoded: Encoded, settings: Les
         weight=format_weight(shown[row, col]), ratio=format_ratio(shown[row, col] * n), n=n,
     )  # fmt: skip
     return _Built(
-        head_text, steps, L.scores, L.weights,
+        about, steps, L.scores, L.weights,
         grid_table(L.scores, language, text("table.scores.position", language)),
         weight_table(shown, language), table, cell_text, (row, col), L.class_index,
     )  # fmt: skip
@@ -143,15 +158,8 @@ def _pooling_view(heads, head: Head, index: int, encoded: Encoded, settings: Les
 def _query_view(heads, head: Head, index: int, encoded: Encoded, settings: LessonSettings, calibration: float):
     Q = lesson.query_lesson(head, index, encoded, settings.query, settings.temperature, settings.layer)
     language = settings.language
-    name = head_name(head, index, language)
-    head_text = text(_head_key("self", head), language, d=Q.d_k, head=name)
     h, w = Q.weights.shape
-    if head.layers:
-        stride = head.backbone.stages.get(settings.layer, head.backbone.stride)
-        head_text += "\n\n" + text(
-            "self.layer", language, layer=layer_name(head.backbone, settings.layer, language), h=h, w=w, stride=stride
-        )
-    head_text += "\n\n" + text("self.formula", language)
+    about = head_text(head, index, settings, d_k=Q.d_k, grid=(h, w))
     row, col = Q.cell
     step3 = text("self.step3", language, cosine=Q.cosine_to_own_value)
     step3 += "\n\n" + text("self.step3.trained" if head.trained else "self.step3.untrained", language)
@@ -185,7 +193,7 @@ def _query_view(heads, head: Head, index: int, encoded: Encoded, settings: Lesso
         weight=format_weight(shown[row, col]),
     )  # fmt: skip
     return _Built(
-        head_text, steps, Q.dots, Q.weights,
+        about, steps, Q.dots, Q.weights,
         grid_table(Q.dots, language, text("table.scores.query", language), lambda v: f"{v:.2f}"),
         weight_table(shown, language), table, cell_text, (row, col), int(encoded.logits[0].argmax()),
     )  # fmt: skip

@@ -1,8 +1,8 @@
 """The Lesson tab (classroom mode): the photo's payload drawn by the same browser view as Explore, one
 head at a time, beside the texts and tables of the three steps. Head, temperature, query, colormap and
-opacity live in the view (no request redraws the map or the step 1 and 2 tables, LESSON_TABLES; the
-other texts follow with one light request, no backbone pass); a new photo, class or layer and the check
-buttons ask the server."""
+opacity live in the view: the map, and the step texts and tables (LESSON_TEXTS, from the payload's lesson
+block), follow them in the browser with no request; a new photo, class or layer and the check buttons ask
+the server."""
 
 from __future__ import annotations
 
@@ -28,8 +28,11 @@ WEBCAM_EVERY_S = 1.0  # one backbone pass per second keeps a 2-core server respo
 WEBCAM_LIMIT_S = 120  # a forgotten webcam tab stops streaming after two minutes
 PREFIX_LINK = "(q) => q.startsWith('?') ? location.origin + location.pathname + q : q"
 ANSWERED = 15  # outputs of a new photo: the photo or example, the view's payload and 13 texts (LessonChecks.texts)
-# Step 1 and 2 tables computed in the browser after each draw of the view (head, temperature, query).
-LESSON_TABLES = resources.files("cnnattn.webapp").joinpath("static", "lesson_tables.js").read_text(encoding="utf-8")
+# The step texts and tables written in the browser (static/lesson_texts.js, with its lesson_format.js).
+LESSON_TEXTS = [
+    resources.files("cnnattn.webapp").joinpath("static", name).read_text(encoding="utf-8")
+    for name in ("lesson_format.js", "lesson_texts.js")
+]
 GUESSING = "(on) => { window.cnnattnViews.lesson.setGuessing(on); return on; }"
 # A link that asks for the lesson opens its tab in the browser: a server event with the tabs as an output
 # would make gradio's page copy every component of the app on each later loading-status change.
@@ -188,10 +191,14 @@ class LessonTab(LessonChecks):
         answer |= dict(outputs=answered, api_name=False, **read)
         for control in (self.class_choice, self.layer):
             control.input(**answer)
+        # The view's head, temperature and query: texts written in the browser, no request (js only).
+        self.view.input(None, None, texts, js="() => window.cnnattnLessonTexts.outputs()", api_name=False)
+        reveal = "() => window.cnnattnLessonTexts.outputs(true)"  # predict, then reveal: the guess scored too
+        self.view.select(None, None, [*texts, self.guess_md], js=reveal, api_name=False)
+        # The same texts for scripts, from the server (the page never calls it).
+        self.render_button = gr.Button(visible=False)
         render = user_errors(with_settings(self.texts))
-        self.view.input(render, [self.image, self.example, *settings], texts, api_name="lesson_render", **read)
-        reveal = user_errors(with_settings(self.reveal))
-        self.view.select(reveal, [self.image, self.example, *settings], [*texts, self.guess_md], api_name=False, **read)
+        self.render_button.click(render, [self.image, self.example, *settings], texts, api_name="lesson_render")
         self.guess_mode.change(None, self.guess_mode, self.guess_mode, js=GUESSING, api_name=False)
         self.link.change(None, self.link, self.link, js=PREFIX_LINK, api_name=False)
         language.change(
@@ -199,7 +206,8 @@ class LessonTab(LessonChecks):
         ).then(**answer)
         self._wire_checks(settings, read)
         self._wire_webcam(language, settings, answered, read)
-        demo.load(None, None, None, js=LESSON_TABLES, api_name=False)
+        for script in LESSON_TEXTS:
+            demo.load(None, None, None, js=script, api_name=False)
         restored = [language, self.example, self.class_choice, self.layer, *self.hidden.values(), self.opened]
         load = dict(api_name=False, queue=False, js="() => navigator.language || 'en'")
         loaded = demo.load(self.restore, self.browser_language, restored, **load)
@@ -265,6 +273,7 @@ class LessonTab(LessonChecks):
         shown = {"head": settings.head, "temperature": settings.temperature, "query": list(settings.query)}
         label = class_names(settings.language)[payload["class_index"]]
         payload |= {"language": settings.language, "class_label": label, "settings": shown}
+        payload["lesson"] = self.browser_texts(image, example, settings)
         return (payload, *self.texts(image, example, settings))
 
     def answer_if_photo(self, image: str | None, example: str | None, settings: LessonSettings) -> tuple:

@@ -1,6 +1,7 @@
 """The Lesson tab's requests that run the backbone again or read the photo's encoding: the texts of the
-three steps, the Grad-CAM reference, the sanity check, occlusion, the deletion curve, the guess and the
-webcam. Every backbone pass goes through the Pipeline; errors through the one adapter (`user_errors`)."""
+three steps (and the block the browser writes them from), the Grad-CAM reference, the sanity check,
+occlusion, the deletion curve and the webcam. Every backbone pass goes through the Pipeline; errors
+through the one adapter (`user_errors`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from cnnattn.heads import HeadId
 from cnnattn.i18n import UserError, text
 from cnnattn.labels import class_names
 from cnnattn.lesson import steps
+from cnnattn.lesson.browser import lesson_block
 from cnnattn.lesson.checks import (
     compare,
     comparison_text,
@@ -28,7 +30,6 @@ from cnnattn.lesson.checks import (
     sanity_check,
     sanity_text,
 )
-from cnnattn.lesson.guess import guess_text, score_guess
 from cnnattn.lesson.links import link_note, link_params
 from cnnattn.lesson.names import layer_name
 from cnnattn.lesson.render import cover_cells, line_plot
@@ -106,11 +107,13 @@ class LessonChecks:
             gr.update(visible=bool(head.layers)),  # the layer only to heads that run on earlier stages
         )
 
-    def reveal(self, image: str | None, example: str | None, settings: LessonSettings) -> tuple:
-        """Predict, then reveal: the guess (the view's query, clicked before the map showed) scored."""
-        studied = self.study(image, settings)
-        guess = score_guess(studied.view.weights_grid, settings.query)
-        return (*self.texts(image, example, settings), guess_text(guess, settings.language))
+    def browser_texts(self, image: str | None, example: str | None, settings: LessonSettings) -> dict:
+        """payload["lesson"]: what the browser needs to write these texts itself for any head, temperature
+        and query (static/lesson_texts.js), so the view's controls send no request."""
+        _, _, encoded = self.pipeline.encode(read_upload(image))
+        settings = settings.checked(self.heads())
+        calibration = self.explainer.calibration_temperature
+        return lesson_block(self.explainer.heads, encoded, settings, example, calibration)
 
     def reference(self, image: str | None, settings: LessonSettings) -> tuple[dict, str]:
         """The head's map beside Grad-CAM at an earlier stage (not built from the head's scores)."""

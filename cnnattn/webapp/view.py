@@ -11,13 +11,12 @@ import gradio as gr
 import matplotlib
 import numpy as np
 
+from cnnattn.lesson.settings import CLASS_TEMPERATURES, LEARNED_TEMPERATURES
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
 from cnnattn.webapp.strings import browser_strings
 
 # Absolute colour mode: colour = weight x H*W (multiples of the uniform weight) on 0..ABSOLUTE_MAX.
 ABSOLUTE_MAX = 8.0
-CLASS_TEMPERATURES = (0.5, 20.0, 0.5)  # (low, high, step) of the class map's temperature control
-LEARNED_TEMPERATURES = (0.1, 5.0, 0.1)  # the same for the learned heads
 SCRIPTS = ("weights.js", "draw.js", "view.js")  # concatenated in this order into js_on_load
 
 

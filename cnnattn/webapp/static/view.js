@@ -73,8 +73,8 @@ attach();
 
 function notify(kind = "input") {
   if (!props.notify) return;
-  clearTimeout(api.notifyTimer);
-  api.notifyTimer = setTimeout(() => trigger(kind), kind === "input" ? 300 : 0);
+  clearTimeout(api.notifyTimer);  // the lesson writes its texts in the browser: nothing to wait for
+  api.notifyTimer = setTimeout(() => trigger(kind), 0);
 }
 
 function temperatureOf(entry) {
