@@ -53,8 +53,9 @@ class Sample:
     rss_mb: float  # server resident memory, children included
     open_files: int  # server file descriptors (files, sockets, pipes)
     threads: int
-    temp_files: int  # files in gradio's cache and upload folder plus the app's output folder
+    temp_files: int  # files in gradio's cache and upload folder plus the app's own temporary folders
     temp_mb: float  # their total size
+    cache_files: int = 0  # of them, in gradio's cache and upload folder (GRADIO_TEMP_DIR)
 
 
 def folder_usage(path: Path) -> tuple[int, float]:
@@ -72,6 +73,7 @@ def folder_usage(path: Path) -> tuple[int, float]:
 def measure(server: psutil.Process, temp: Path, requests: int, start: float) -> Sample:
     processes = [server, *server.children(recursive=True)]
     files, megabytes = folder_usage(temp)
+    cached, _ = folder_usage(temp / "gradio")
     return Sample(
         requests=requests,
         seconds=round(time.monotonic() - start, 1),
@@ -80,6 +82,7 @@ def measure(server: psutil.Process, temp: Path, requests: int, start: float) -> 
         threads=sum(p.num_threads() for p in processes),
         temp_files=files,
         temp_mb=round(megabytes, 1),
+        cache_files=cached,
     )
 
 
@@ -231,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"{last.requests:5d} req {last.seconds:7.1f} s  rss {last.rss_mb:7.1f} MB  "
                         f"fds {last.open_files:4d}  threads {last.threads:3d}  "
-                        f"temp {last.temp_files:5d} files {last.temp_mb:7.1f} MB",
+                        f"temp {last.temp_files:5d} files {last.temp_mb:7.1f} MB (gradio {last.cache_files})",
                         flush=True,
                     )
 

@@ -2,7 +2,8 @@
 
 - One visitor in chromium: upload to every map drawn (cnnattn) and to the overlay shown (Grad-CAM app,
   upload then Submit), new photos each time; and through gradio_client, `/explain` against `/gradcam`.
-- Zero-request controls: requests counted until 1 s after the last change, and the redraw time.
+- Zero-request controls: requests counted until 1 s after the last change, and the redraw time; the
+  Lesson's head, temperature and query with the time until its step texts show them (bench/web_lesson.py).
 - A class: 30 clients x 2 requests of the same photo within one second; 30 clients with 30 photos.
 
     python -m bench.web [--rounds 5] [--json docs/benchmarks/web.json]
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from bench.server import ROOT, distinct_photos, free_port, launch, stop
 from bench.timing import percentile
+from bench.web_lesson import lesson_controls
 
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run"]  # fmt: skip
@@ -221,6 +223,7 @@ def main(argv: list[str] | None = None) -> dict:
                 key: percentile([r[key] for r in visitor[app.name]], 50) for key in visitor[app.name][0]
             }
             report["zero_request_controls"] = zero_request_controls(page, app.url, photo)
+            report["lesson_controls"] = lesson_controls(page, app.url)
             browser.close()
         api = {}
         for _ in range(args.rounds):

@@ -12,8 +12,8 @@ let photo = null;
 const luts = Object.fromEntries(Object.entries(props.luts).map(([name, text]) => [name, decodeBytes(text)]));
 let maps = [];
 const api = { state, draws: 0, lastDrawMs: null, guessing: false, concealed: false };
-// The lesson's view (props.single_head) shows one head, tells the server when a text-changing setting
-// moved (trigger "input", debounced) and can hide the maps until the student guesses (trigger "select").
+// The lesson's view (props.single_head) shows one head, tells the page when a text-changing setting moved
+// (trigger "input", a browser-only event) and can hide the maps until the student guesses (trigger "select").
 const single = Boolean(props.single_head);
 element.cnnattn = api;
 (window.cnnattnViews = window.cnnattnViews || {})[props.name] = api;
