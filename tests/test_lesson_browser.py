@@ -246,3 +246,27 @@ def test_view_controls_redraw_the_lesson_map_with_no_request(browser, app_url):
     python = softmax64(np.asarray(scores, dtype=np.float32), 2.0)
     assert at_two == [format_weight(v) for v in python]
     page.close()
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("head=self%2F2&t=2&qx=0.2&qy=0.3&cmap=viridis&alpha=0.7",
+         {"head": "self/2", "head_temperature": 2, "query": [0.2, 0.3], "colormap": "viridis", "opacity": 0.7}),
+        ("head=feature_self&layer=blocks.4&qx=0.8&qy=0.1", {"head": "feature_self", "query": [0.8, 0.1]}),
+    ],
+)  # fmt: skip
+def test_a_link_reopens_its_view(browser, app_url, query, expected):
+    """Every setting a link carries is the one the page opens on, and the page's own link says so again."""
+    page = open_lesson(browser, app_url, "en-US", f"?view=lesson&example=cheetah&{query}")
+    try:
+        view = page.evaluate("() => window.cnnattnViews.lesson.settings()")
+        shown = {name: view[name] for name in expected if name != "query"}
+        assert shown == {name: value for name, value in expected.items() if name != "query"}
+        assert view["query"] == pytest.approx(expected["query"])
+        if "layer=" in query:
+            assert page.evaluate("() => window.cnnattnViews.lesson.payload().layer") == "blocks.4"
+        link = page.locator("#lesson-link textarea").input_value()
+        assert all(part in link for part in query.split("&") if not part.startswith("q"))  # qx, qy: 3 places
+    finally:
+        page.close()

@@ -6,7 +6,6 @@ the server."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
 import gradio as gr
@@ -21,7 +20,7 @@ from cnnattn.webapp.gradio_internals import pass_raw_upload
 from cnnattn.webapp.lesson_api import PARAMETERS, READ_SETTINGS, as_notice, with_settings
 from cnnattn.webapp.lesson_checks import LessonChecks
 from cnnattn.webapp.strings import say
-from cnnattn.webapp.view import attention_view
+from cnnattn.webapp.view import attention_view, static_text
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 WEBCAM_EVERY_S = 1.0  # one backbone pass per second keeps a 2-core server responsive
@@ -29,10 +28,7 @@ WEBCAM_LIMIT_S = 120  # a forgotten webcam tab stops streaming after two minutes
 PREFIX_LINK = "(q) => q.startsWith('?') ? location.origin + location.pathname + q : q"
 ANSWERED = 15  # outputs of a new photo: the photo or example, the view's payload and 13 texts (LessonChecks.texts)
 # The step texts and tables written in the browser (static/lesson_texts.js, with its lesson_format.js).
-LESSON_TEXTS = [
-    resources.files("cnnattn.webapp").joinpath("static", name).read_text(encoding="utf-8")
-    for name in ("lesson_format.js", "lesson_texts.js")
-]
+LESSON_TEXTS = [static_text(name) for name in ("lesson_format.js", "lesson_texts.js")]
 GUESSING = "(on) => { window.cnnattnViews.lesson.setGuessing(on); return on; }"
 # A link that asks for the lesson opens its tab in the browser: a server event with the tabs as an output
 # would make gradio's page copy every component of the app on each later loading-status change.
@@ -208,7 +204,8 @@ class LessonTab(LessonChecks):
         self._wire_webcam(language, settings, answered, read)
         for script in LESSON_TEXTS:
             demo.load(None, None, None, js=script, api_name=False)
-        restored = [language, self.example, self.class_choice, self.layer, *self.hidden.values(), self.opened]
+        # The example last: its change event reads the settings when it is set, so the link's must be in place.
+        restored = [language, self.class_choice, self.layer, *self.hidden.values(), self.opened, self.example]
         load = dict(api_name=False, queue=False, js="() => navigator.language || 'en'")
         loaded = demo.load(self.restore, self.browser_language, restored, **load)
         loaded.then(None, self.opened, tabs, js=OPEN_TAB, api_name=False)
@@ -270,7 +267,8 @@ class LessonTab(LessonChecks):
         payload = self.pipeline.payload(
             read_upload(image), class_index=chosen, layer=settings.layer, language=settings.language
         )
-        shown = {"head": settings.head, "temperature": settings.temperature, "query": list(settings.query)}
+        shown = {name: getattr(settings, name) for name in ("head", "temperature", "colormap", "opacity")}
+        shown["query"] = list(settings.query)
         label = class_names(settings.language)[payload["class_index"]]
         payload |= {"language": settings.language, "class_label": label, "settings": shown}
         payload["lesson"] = self.browser_texts(image, example, settings)
@@ -297,4 +295,4 @@ class LessonTab(LessonChecks):
         hidden = [settings.head, settings.temperature, *settings.query, settings.colormap, settings.opacity]
         hidden += [settings.shared_scale, settings.share, settings.top_k]
         opened = "lesson" if wants_lesson else ""
-        return (settings.language, example, settings.class_index, settings.layer, *hidden, opened)
+        return (settings.language, settings.class_index, settings.layer, *hidden, opened, example)

@@ -17,7 +17,7 @@ from cnnattn.webapp.strings import browser_strings
 
 # Absolute colour mode: colour = weight x H*W (multiples of the uniform weight) on 0..ABSOLUTE_MAX.
 ABSOLUTE_MAX = 8.0
-SCRIPTS = ("weights.js", "draw.js", "view.js")  # concatenated in this order into js_on_load
+SCRIPTS = ("weights.js", "draw.js", "query.js", "view.js")  # concatenated in this order into js_on_load
 
 
 @cache

@@ -165,43 +165,6 @@ function draw() {
   element.dataset.draws = String(api.draws);
 }
 
-function readout(map, event) {
-  const box = map.canvas.getBoundingClientRect();
-  const query = [(event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height];
-  const [row, col, h, w] = cellOf(map, query.map((v) => Math.min(Math.max(v, 0), 1)));
-  const weight = map.weights[row * w + col];
-  map.readout.textContent =
-    `${say("view.row")} ${row}, ${say("view.col")} ${col}: ${weight.toFixed(4)} = ${(weight * h * w).toFixed(2)}× ${say("view.uniform")}`;
-  return query;
-}
-
-function setQuery(query) {
-  state.query = query.map((v) => Math.min(Math.max(v, 0), 1));
-  const guessed = api.concealed;
-  api.concealed = false;
-  draw();
-  notify(guessed ? "select" : "input");
-}
-
-function keyMove(map, event) {
-  const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
-  if (api.concealed && (event.key === "Enter" || event.key === " ")) {  // keyboard guess: move, then Enter
-    event.preventDefault();
-    setQuery(state.query);
-    return;
-  }
-  if (!(event.key in moves)) return;
-  event.preventDefault();
-  const [row, col, h, w] = cellOf(map, state.query);
-  const [dr, dc] = moves[event.key];
-  const r = Math.min(Math.max(row + dr, 0), h - 1);
-  const c = Math.min(Math.max(col + dc, 0), w - 1);
-  const query = [(c + 0.5) / w, (r + 0.5) / h];
-  if (!api.concealed) return setQuery(query);
-  state.query = query;
-  placeMarker(map.marker, query);
-}
-
 function figureFor(map) {
   const figure = make("figure", { class: "cv-map", "data-head": map.id });
   const frame = make("div", { class: "cv-frame" });
@@ -259,8 +222,16 @@ async function load(next) {
 function applySettings(settings) {
   if (settings.head) state.head = settings.head;
   if (settings.query) state.query = settings.query;
+  if (settings.colormap) setControl(colormapSelect, settings.colormap);
+  if (settings.opacity !== undefined) setControl(opacityInput, settings.opacity);
   const entry = maps.find((m) => m.id === state.head)?.entry;
-  if (settings.temperature && entry) (entry.class_conditional ? classT : learnedT).value = settings.temperature;
+  if (settings.temperature && entry) setControl(entry.class_conditional ? classT : learnedT, settings.temperature);
+}
+
+function setControl(input, value) {  // a value the server chose, shown as if the control had been moved
+  input.value = value;
+  const shown = input.parentNode.querySelector("output");
+  if (shown) shown.textContent = input.value;
 }
 
 function headTemperature() {
