@@ -159,10 +159,10 @@ def test_query_by_click_and_by_keyboard(page):
     caption = page.locator("#maps figure[data-head='self/1'] figcaption")
     h, w = entry["grid"]
     row, col = min(int(query[1] * h), h - 1), min(int(query[0] * w), w - 1)
-    assert f"(row {row}, col {col})" in caption.inner_text()
+    assert f"(row {row + 1}, col {col + 1})" in caption.inner_text()  # counted from 1 on screen
     canvas.press("ArrowRight")
     canvas.press("ArrowUp")
-    assert f"(row {row - 1}, col {col + 1})" in caption.inner_text()
+    assert f"(row {row}, col {col + 2})" in caption.inner_text()  # one up, one right
     moved = page.evaluate(f"() => {VIEW}.settings().query")
     assert moved == pytest.approx([(col + 1.5) / w, (row - 0.5) / h])
 

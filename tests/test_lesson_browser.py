@@ -270,3 +270,18 @@ def test_a_link_reopens_its_view(browser, app_url, query, expected):
         assert all(part in link for part in query.split("&") if not part.startswith("q"))  # qx, qy: 3 places
     finally:
         page.close()
+
+
+def test_the_map_and_the_steps_name_the_same_query_cell(browser, app_url):
+    """The map's caption and the step texts count rows and columns the same way (from 1)."""
+    page = open_lesson(browser, app_url, "en-US")
+    try:
+        page.locator("#lesson-view select[name=head]").select_option("self/0")
+        page.locator(SHOWN_CANVAS).press("ArrowDown")
+        page.locator("#lesson-step1").get_by_text("cell i").wait_for()
+        cell = re.compile(r"\(row \d+, col \d+\)")
+        caption = cell.search(page.locator("#lesson-view figure.cv-map:not([hidden]) figcaption").inner_text())
+        step1 = cell.search(page.locator("#lesson-step1").inner_text())
+        assert caption and step1 and caption.group() == step1.group()
+    finally:
+        page.close()

@@ -7,7 +7,7 @@ function readout(map, event) {
   const [row, col, h, w] = cellOf(map, query.map((v) => Math.min(Math.max(v, 0), 1)));
   const weight = map.weights[row * w + col];
   map.readout.textContent =
-    `${say("view.row")} ${row}, ${say("view.col")} ${col}: ${weight.toFixed(4)} = ${(weight * h * w).toFixed(2)}× ${say("view.uniform")}`;
+    `${say("view.row")} ${row + 1}, ${say("view.col")} ${col + 1}: ${weight.toFixed(4)} = ${(weight * h * w).toFixed(2)}× ${say("view.uniform")}`;
   return query;
 }
 

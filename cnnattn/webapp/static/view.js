@@ -91,7 +91,8 @@ function caption(map) {
   if (map.entry.class_conditional) return `${map.name}: ${payload.class_label}`;
   if (map.entry.form !== "query_row") return map.name;
   const [row, col] = cellOf(map, state.query);
-  return `${map.name} · ${say("view.query_at")} (${say("view.row")} ${row}, ${say("view.col")} ${col})`;
+  // counted from 1, as the lesson's texts and tables count them (JSON and files keep 0-based indices)
+  return `${map.name} · ${say("view.query_at")} (${say("view.row")} ${row + 1}, ${say("view.col")} ${col + 1})`;
 }
 
 function weightsOf(map) {
