@@ -66,7 +66,7 @@ def test_class_and_layer_choices(client, example_photos):
     last = shown(client.predict(photo, None, **self_head, api_name="/lesson_render")[4])
     stage = client.predict(photo, None, **self_head, layer="blocks.4", api_name="/lesson_render")
     assert shown(stage[4]).shape == (2 * last.shape[0], 2 * last.shape[1])  # stride 16 against 32
-    assert "layer=blocks.4" in stage[9] and stage[12]["visible"] is True
+    assert "layer=blocks.4" in stage[9] and stage[11]["visible"] is True
 
 
 def test_comparison_is_not_the_class_maps_own_scores_and_sanity_has_a_verdict(client, example_photos):

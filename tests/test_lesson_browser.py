@@ -273,7 +273,8 @@ def test_a_link_reopens_its_view(browser, app_url, query, expected):
 
 
 def test_the_map_and_the_steps_name_the_same_query_cell(browser, app_url):
-    """The map's caption and the step texts count rows and columns the same way (from 1)."""
+    """The map's caption and the step texts count rows and columns the same way (from 1); the class
+    dropdown shows for the class map only."""
     page = open_lesson(browser, app_url, "en-US")
     try:
         page.locator("#lesson-view select[name=head]").select_option("self/0")
@@ -283,5 +284,8 @@ def test_the_map_and_the_steps_name_the_same_query_cell(browser, app_url):
         caption = cell.search(page.locator("#lesson-view figure.cv-map:not([hidden]) figcaption").inner_text())
         step1 = cell.search(page.locator("#lesson-step1").inner_text())
         assert caption and step1 and caption.group() == step1.group()
+        page.locator("#lesson-class").wait_for(state="hidden")  # the class only matters to the class map
+        page.locator("#lesson-view select[name=head]").select_option("class")
+        page.locator("#lesson-class").wait_for(state="visible")
     finally:
         page.close()

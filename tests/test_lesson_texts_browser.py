@@ -79,7 +79,7 @@ def test_browser_texts_equal_pythons(browser, app_url, explainer, example_photos
     page = browser.new_page(viewport={"width": 1400, "height": 1100}, locale=locale)
     page.set_default_timeout(180_000)
     page.goto(f"{app_url}?example={example}")
-    page.wait_for_function(f"() => window.cnnattnViews?.lesson?.payload()?.lesson?.language === '{language}'")
+    page.wait_for_function(f"() => window.cnnattnLessonTexts?.block()?.language === '{language}'")
 
     def compare(head: str, temperature: float, query: tuple[float, float], layer: str = "final") -> None:
         page.locator("#lesson-view select[name=head]").select_option(head)
@@ -105,7 +105,7 @@ def test_browser_texts_equal_pythons(browser, app_url, explainer, example_photos
     page.locator("#lesson-view select[name=head]").select_option("feature_self")
     page.locator("#lesson-layer input").click()
     page.get_by_role("option", name="blocks.4").click()
-    page.wait_for_function("() => window.cnnattnViews.lesson.payload().lesson.settings.layer === 'blocks.4'")
+    page.wait_for_function("() => window.cnnattnLessonTexts.block().settings.layer === 'blocks.4'")
     compare("feature_self", 1.0, (0.7, 0.2), layer="blocks.4")
     page.locator("#lesson-view select[name=head]").select_option("class")
     page.locator("#lesson-layer").wait_for(state="hidden")  # the layer only matters to feature_self

@@ -6,6 +6,7 @@ the server."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import gradio as gr
@@ -26,7 +27,7 @@ LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": 
 WEBCAM_EVERY_S = 1.0  # one backbone pass per second keeps a 2-core server responsive
 WEBCAM_LIMIT_S = 120  # a forgotten webcam tab stops streaming after two minutes
 PREFIX_LINK = "(q) => q.startsWith('?') ? location.origin + location.pathname + q : q"
-ANSWERED = 15  # outputs of a new photo: the photo or example, the view's payload and 13 texts (LessonChecks.texts)
+ANSWERED = 14  # outputs of a new photo: the photo or example, the view's payload and 12 texts (LessonChecks.texts)
 # The step texts and tables written in the browser (static/lesson_texts.js, with its lesson_format.js).
 LESSON_TEXTS = [static_text(name) for name in ("lesson_format.js", "lesson_texts.js")]
 GUESSING = "(on) => { window.cnnattnViews.lesson.setGuessing(on); return on; }"
@@ -76,13 +77,11 @@ class LessonTab(LessonChecks):
         )
         self.class_choice = gr.Dropdown(
             class_options("en"), value=TOP1, label=say("lesson.class"), elem_id="lesson-class"
-        )
+        )  # shown for the class map only, by the page's style (lesson_texts.js), never as an event's output
+        self.class_index = gr.Number(TOP1, visible=False)  # events read the class as one number (see ExploreTab)
+        layers = list(self.explainer.backbone.layer_names())
         self.layer = gr.Dropdown(
-            list(self.explainer.backbone.layer_names()),
-            value=defaults.layer,
-            label=say("lesson.layer"),
-            elem_id="lesson-layer",
-            visible=False,
+            layers, value=defaults.layer, label=say("lesson.layer"), elem_id="lesson-layer", visible=False
         )
         self.guess_mode = gr.Checkbox(False, label=say("lesson.guess_mode"), elem_id="lesson-guess-mode")
         with gr.Accordion(say("lesson.webcam"), open=False) as self.webcam_box:
@@ -162,9 +161,9 @@ class LessonTab(LessonChecks):
         return pairs
 
     def wire(self, demo: gr.Blocks, language: gr.Radio, tabs: gr.Tabs) -> None:
-        settings = [*self.hidden.values(), self.class_choice, self.layer, language]
+        settings = [*self.hidden.values(), self.class_index, self.layer, language]
         texts = [self.head_md, self.step1_md, self.scores, self.step2_md, self.weights, self.cell_md]
-        texts += [self.readout_md, self.step3_md, self.step3, self.link, self.link_note, self.class_choice, self.layer]
+        texts += [self.readout_md, self.step3_md, self.step3, self.link, self.link_note, self.layer]
         answered = [self.view, *texts]
         read = dict(js=READ_SETTINGS)
         photo = user_errors(with_settings(self.photo))
@@ -185,8 +184,10 @@ class LessonTab(LessonChecks):
         )
         answer = dict(fn=user_errors(with_settings(self.answer_if_photo)), inputs=[self.image, self.example, *settings])
         answer |= dict(outputs=answered, api_name=False, **read)
-        for control in (self.class_choice, self.layer):
-            control.input(**answer)
+        self.class_choice.change(None, self.class_choice, self.class_index, js="(chosen) => chosen", api_name=False)
+        chosen = [self.image, self.example, *settings[:-3], self.class_choice, *settings[-2:]]
+        self.class_choice.input(**dict(answer, inputs=chosen))
+        self.layer.input(**answer)
         # The view's head, temperature and query: texts written in the browser, no request (js only).
         self.view.input(None, None, texts, js="() => window.cnnattnLessonTexts.outputs()", api_name=False)
         reveal = "() => window.cnnattnLessonTexts.outputs(true)"  # predict, then reveal: the guess scored too
@@ -205,7 +206,8 @@ class LessonTab(LessonChecks):
         for script in LESSON_TEXTS:
             demo.load(None, None, None, js=script, api_name=False)
         # The example last: its change event reads the settings when it is set, so the link's must be in place.
-        restored = [language, self.class_choice, self.layer, *self.hidden.values(), self.opened, self.example]
+        restored = [language, self.class_choice, self.class_index, self.layer, *self.hidden.values(), self.opened]
+        restored.append(self.example)
         load = dict(api_name=False, queue=False, js="() => navigator.language || 'en'")
         loaded = demo.load(self.restore, self.browser_language, restored, **load)
         loaded.then(None, self.opened, tabs, js=OPEN_TAB, api_name=False)
@@ -226,13 +228,8 @@ class LessonTab(LessonChecks):
             api_name="lesson_occlude",
             **read,
         )
-        self.deletion_button.click(
-            user_errors(with_settings(self.deletion)),
-            checks,
-            [self.curve, self.deletion_md],
-            api_name="lesson_deletion",
-            **read,
-        )
+        deletion = user_errors(with_settings(self.deletion))
+        self.deletion_button.click(deletion, checks, [self.curve, self.deletion_md], api_name="lesson_deletion", **read)
 
     def _wire_webcam(self, language: gr.Radio, settings: list, answered: list, read: dict) -> None:
         self.webcam.stream(
@@ -271,7 +268,8 @@ class LessonTab(LessonChecks):
         shown["query"] = list(settings.query)
         label = class_names(settings.language)[payload["class_index"]]
         payload |= {"language": settings.language, "class_label": label, "settings": shown}
-        payload["lesson"] = self.browser_texts(image, example, settings)
+        # One JSON string: gradio's page copies a prop's numbers one by one (thousands here) at every status change.
+        payload["lesson"] = json.dumps(self.browser_texts(image, example, settings), separators=(",", ":"))
         return (payload, *self.texts(image, example, settings))
 
     def answer_if_photo(self, image: str | None, example: str | None, settings: LessonSettings) -> tuple:
@@ -295,4 +293,4 @@ class LessonTab(LessonChecks):
         hidden = [settings.head, settings.temperature, *settings.query, settings.colormap, settings.opacity]
         hidden += [settings.shared_scale, settings.share, settings.top_k]
         opened = "lesson" if wants_lesson else ""
-        return (settings.language, settings.class_index, settings.layer, *hidden, opened, example)
+        return (settings.language, settings.class_index, settings.class_index, settings.layer, *hidden, opened, example)

@@ -103,7 +103,6 @@ class LessonChecks:
             gr.Dataframe(dataframe(view.step3), label=view.step3.title),
             link,
             note,
-            gr.update(visible=head.class_conditional),  # the class only matters to the class map
             gr.update(visible=bool(head.layers)),  # the layer only to heads that run on earlier stages
         )
 

@@ -8,7 +8,10 @@ import gradio as gr
 # Gradio's empty file list and empty image are divs with an aria-label (axe: aria-prohibited-attr): the
 # downloads box and the Lesson's occlusion and deletion images are hidden until they hold something, in CSS,
 # so showing them costs no request and the endpoints keep returning plain files and images.
-PAGE_CSS = "#downloads:has(.empty), #lesson-occluded:has(.empty), #lesson-deletion:has(.empty) { display: none; }"
+PAGE_CSS = (
+    "#downloads:has(.empty), #lesson-occluded:has(.empty), #lesson-deletion:has(.empty) { display: none; }"
+    ' html[data-lesson-class="hidden"] #lesson-class { display: none; }'  # set by static/lesson_texts.js
+)
 
 
 def accessible_theme() -> gr.themes.Base:

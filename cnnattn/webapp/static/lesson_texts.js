@@ -173,11 +173,18 @@
     };
   }
 
+  // The lesson block arrives as one JSON string (see LessonTab.answer), parsed once per answer.
+  const blocks = new WeakMap();
+  const blockOf = (payload) => {
+    if (!blocks.has(payload)) blocks.set(payload, payload.lesson ? JSON.parse(payload.lesson) : null);
+    return blocks.get(payload);
+  };
+
   // Every text of the lesson for the view's settings, or null before an answer with a lesson block.
   function compute() {
     const view = window.cnnattnViews && window.cnnattnViews.lesson;
     const payload = view && view.payload();
-    const block = payload && payload.lesson;
+    const block = payload && blockOf(payload);
     const settings = view && view.settings();
     const entry = block && payload.heads.find((e) => e.ids.includes(settings.head));
     if (!entry) return null;
@@ -201,7 +208,6 @@
       link: F.link(settings, { ...block.settings, example: block.example, language: block.language }),
       note: block.example ? "" : t["link.upload"],
       guess: F.guess(built.own, entry.grid, [Math.floor(cell / entry.grid[1]), cell % entry.grid[1]], t),
-      class_visible: head.class_conditional,
       layer_visible: head.layers,
     };
   }
@@ -221,8 +227,7 @@
     if (!texts) return undefined;  // nothing to write: every output keeps what it shows
     const shown = [
       texts.head, texts.steps[0], table(texts.scores), texts.steps[1], table(texts.weights), texts.cell,
-      texts.readout, texts.steps[2], table(texts.step3), texts.link, texts.note, visible(texts.class_visible),
-      visible(texts.layer_visible),
+      texts.readout, texts.steps[2], table(texts.step3), texts.link, texts.note, visible(texts.layer_visible),
     ].map((value) => JSON.stringify(value));
     const payload = window.cnnattnViews.lesson.payload();
     const changed = shown.map((value, i) => (last.payload !== payload || value !== last.shown[i] ? JSON.parse(value) : undefined));
@@ -231,5 +236,21 @@
     return guessed ? [...changed, texts.guess] : changed;
   }
 
-  window.cnnattnLessonTexts = { compute, outputs, writes: 0 };  // writes: how often the page was rewritten
+  const block = () => { const payload = window.cnnattnViews?.lesson?.payload(); return payload ? blockOf(payload) : null; };
+  window.cnnattnLessonTexts = { compute, outputs, block, writes: 0 };  // writes: how often the page was rewritten
+
+  // The class dropdown matters to the class map only. It is shown or hidden by the page's style
+  // (theme.PAGE_CSS) after every draw of the lesson's view, not as an output of the lesson's events:
+  // gradio's page copies an output's props, the 1000 classes item by item, at every status change.
+  function showClassChoice() {
+    const view = window.cnnattnViews?.lesson;
+    const entry = view?.payload()?.heads.find((e) => e.ids.includes(view.settings().head));
+    if (entry) document.documentElement.dataset.lessonClass = entry.class_conditional ? "shown" : "hidden";
+  }
+  const watchView = () => {
+    const element = document.querySelector("#lesson-view");
+    if (!element) return setTimeout(watchView, 200);
+    new MutationObserver(showClassChoice).observe(element, { attributes: true, attributeFilter: ["data-draws"], subtree: true });
+  };
+  watchView();
 }
