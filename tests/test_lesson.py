@@ -309,6 +309,24 @@ def test_every_string_exists_in_both_languages_and_formats():
             text(key, language, **dict.fromkeys(fields, 1))
 
 
+def test_bold_text_renders_bold_in_both_languages():
+    """CommonMark (gradio's markdown) leaves `**` as literal asterisks where a closing `**` follows
+    punctuation and precedes a letter, as in "**网络实际的做法：**它": no template may show its asterisks."""
+    from markdown_it import MarkdownIt
+
+    from cnnattn.webapp.strings import WEB_STRINGS
+
+    markdown = MarkdownIt("commonmark")
+    literal = [
+        (language, key)
+        for table in (STRINGS, WEB_STRINGS)
+        for language, strings in table.items()
+        for key, template in strings.items()
+        if "**" in markdown.render(template)
+    ]
+    assert literal == []
+
+
 @pytest.mark.parametrize(
     ("browser", "expected"), [("zh-CN", "zh"), ("zh", "zh"), ("en-GB", "en"), ("fr", "en"), ("", "en")]
 )
