@@ -1,6 +1,7 @@
 """Helpers shared by the browser tests: an answered page, axe-core accessibility checks and the
 small-screen layout checks (any tab: pass its selector)."""
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,12 @@ def axe_violations(page, selector: str = "body", impacts=BLOCKING) -> list[dict]
     {id, impact, help, targets}; skips when axe-core is not installed, saying how to install it."""
     if not AXE.exists():
         pytest.skip(f"axe-core is not installed ({AXE_INSTALL})")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    # gradio dims a block to opacity 0.2 while its event runs: check the page settled, not mid-answer (if it
+    # is still pending after 15 s, axe reports what it sees)
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function("() => !document.querySelector('.pending')", timeout=15_000)
     if not page.evaluate("() => Boolean(window.axe)"):
         page.add_script_tag(path=str(AXE))
     result = page.evaluate(
