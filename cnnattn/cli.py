@@ -10,22 +10,25 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from torch.utils.data import DataLoader, Dataset
-
-from cnnattn.backbones import BACKBONES, DEFAULT_BACKBONE, FINAL, BackboneUnavailable
-from cnnattn.explain import Explainer
-from cnnattn.heads import HEAD_KINDS, registered_kinds
-from cnnattn.image.discovery import find_images
-from cnnattn.image.loading import ImageRejected, load_image
-from cnnattn.image.preprocess import Preprocessing
+from cnnattn.backbones.specs import BACKBONES, DEFAULT_BACKBONE, FINAL, BackboneUnavailable
 from cnnattn.labels import LANGUAGES
-from cnnattn.maps import CENTRE
+from cnnattn.training.options import add_evaluate_arguments, add_train_arguments
+
+# torch, timm and the heads are imported by the commands that run the model, never at module level:
+# every `--help` but explain's answers without loading them (tests/test_cli_startup.py).
+if TYPE_CHECKING:
+    import torch
+
+    from cnnattn.explain import Explainer
+    from cnnattn.image.preprocess import Preprocessing
 
 
-class PhotoDataset(Dataset):
-    """Decode and preprocess in DataLoader workers; a bad file yields its error, not an exception."""
+class PhotoDataset:
+    """Decode and preprocess in DataLoader workers; a bad file yields its error, not an exception.
+
+    A map-style dataset by protocol (`__len__`, `__getitem__`): DataLoader needs no torch base class."""
 
     def __init__(self, files: list[Path], preprocessing: Preprocessing):
         self.files = files
@@ -35,12 +38,14 @@ class PhotoDataset(Dataset):
         return len(self.files)
 
     def __getitem__(self, index: int) -> tuple[Path, torch.Tensor | None, tuple[int, int] | None, str | None]:
+        from cnnattn.image.loading import ImageRejected, load_image, photo_size
+
         path = self.files[index]
         try:
             image = load_image(path)
         except ImageRejected as exc:
             return path, None, None, str(exc)
-        return path, self.preprocessing(image), image.size, None
+        return path, self.preprocessing(image), photo_size(image), None
 
 
 def _parse_query(text: str) -> tuple[float, float]:
@@ -54,6 +59,8 @@ def _parse_query(text: str) -> tuple[float, float]:
 
 
 def _parse_temperature(text: str) -> tuple[str, float]:
+    from cnnattn.heads import HEAD_KINDS  # parsed only for `cnnattn explain`, which loads the heads anyway
+
     kind, _, value = text.partition("=")
     try:
         temperature = float(value)
@@ -64,16 +71,19 @@ def _parse_temperature(text: str) -> tuple[str, float]:
     return kind, temperature
 
 
-# Subcommands whose module (and its dependencies) is imported only when that subcommand runs.
+# Subcommands whose module (and its dependencies) is imported only when that subcommand runs; their
+# options are declared without torch (cnnattn.training.options), so every `--help` answers at once.
 TRAINING_COMMANDS = {
     "train": (
         "cnnattn.training.train",
+        add_train_arguments,
         "train attention heads on a labelled image folder",
         "Train the registered trainable head kinds on the frozen backbone against the labels of an image folder; "
         "writes checkpoints with their JSON cards.",
     ),
     "evaluate": (
         "cnnattn.training.evaluate",
+        add_evaluate_arguments,
         "measure the trained heads on a labelled image folder",
         "Measure the trained heads on held-out images (top-1, map entropy, insertion/deletion, COCO object share) "
         "and write a report.",
@@ -81,8 +91,18 @@ TRAINING_COMMANDS = {
 }
 
 
+def kind_temperatures(command: str | None) -> str:
+    """`--temperature`'s default per registered head kind, for `cnnattn explain` only: listing them
+    imports the heads (torch), which `cnnattn --help` and the other subcommands never need."""
+    if command != "explain":
+        return "see `cnnattn explain --help`"
+    from cnnattn.heads import registered_kinds
+
+    return ", ".join(f"{k.kind}={k.default_temperature:g}" for k in registered_kinds())
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
-    """The CLI's parser; `command` names the subcommand about to run, whose options are then loaded."""
+    """The CLI's parser; `command` names the subcommand about to run (`explain` lists the head kinds)."""
     parser = argparse.ArgumentParser(prog="cnnattn", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     explain = commands.add_parser(
@@ -107,7 +127,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         action="append",
         metavar="KIND=T",
         help="softmax temperature of one head kind, e.g. class=2 or simple=0.5 (repeatable; default: each "
-        f"kind's own, {', '.join(f'{k.kind}={k.default_temperature:g}' for k in registered_kinds())})",
+        f"kind's own, {kind_temperatures(command)})",
     )
     explain.add_argument("--layer", default=FINAL, help="backbone layer for heads that can run on earlier stages")
     explain.add_argument("--short-side", type=int, help="input short side in pixels (default: the calibrated scale)")
@@ -121,10 +141,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     explain.add_argument("--workers", type=int, default=2, help="DataLoader workers that decode images")
     explain.add_argument("--threads", type=int, help="torch CPU threads (default: cores the workers leave free)")
     add_ray_arguments(explain, "batch actors")
-    for name, (module, help_text, description) in TRAINING_COMMANDS.items():
-        subparser = commands.add_parser(name, help=help_text, description=description)
-        if name == command:  # imported only when used: `cnnattn explain` never loads the training code
-            importlib.import_module(module).add_arguments(subparser)
+    for name, (_, add_arguments, help_text, description) in TRAINING_COMMANDS.items():
+        add_arguments(commands.add_parser(name, help=help_text, description=description))
     serve = commands.add_parser(
         "serve",
         help="run the web app (the same as `python app.py`)",
@@ -180,6 +198,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def _records(explainer: Explainer, files: list[Path], args: argparse.Namespace) -> Iterator[tuple[Path, dict | str]]:
+    from torch.utils.data import DataLoader
     from tqdm import tqdm
 
     dataset = PhotoDataset(files, explainer.preprocessing)
@@ -197,6 +216,8 @@ def _records(explainer: Explainer, files: list[Path], args: argparse.Namespace) 
 
 def explain_options(args: argparse.Namespace) -> dict:
     """`Explainer.explain_encoded` options from the command line."""
+    from cnnattn.maps import CENTRE
+
     return dict(
         queries=args.query or [CENTRE],
         class_index=args.class_index,
@@ -212,6 +233,8 @@ def model_threads(workers: int) -> int:
     On oversubscribed cores every small op waits for a descheduled thread; on a busy 2-core
     machine 2 threads ran the CLI ~8x slower than 1 (docs/BENCHMARKS.md).
     """
+    import torch
+
     if "OMP_NUM_THREADS" in os.environ:
         return torch.get_num_threads()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -219,6 +242,11 @@ def model_threads(workers: int) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
+    import torch
+
+    from cnnattn.explain import Explainer
+    from cnnattn.image.discovery import find_images
+
     check_ray_arguments(args)
     files = find_images(args.paths)
     if not files:

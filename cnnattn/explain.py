@@ -29,7 +29,7 @@ from cnnattn.heads import (
 )
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR
 from cnnattn.i18n import UserError, error_message, text
-from cnnattn.image.loading import load_image
+from cnnattn.image.loading import load_image, photo_size
 from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import class_names
 from cnnattn.maps import CENTRE, grid_cell
@@ -73,10 +73,12 @@ class Explanation:
     maps: list[AttentionMap]
     head_predictions: dict[str, list[Prediction]] = field(default_factory=dict)  # trained heads' own top-k
     calibration: str = "none"  # how `prob` was obtained from the logits
+    notes: tuple[str, ...] = ()  # sentences about this photo for the reader, e.g. that it is small
 
     def to_json(self, image: str | None = None) -> dict:
         record = {"image": image, "size": list(self.size), "predictions": [vars(p) for p in self.predictions]}
         record["calibration"] = self.calibration
+        record["notes"] = list(self.notes)
         record["maps"] = [m.to_json() for m in self.maps]
         record["head_predictions"] = {k: [vars(p) for p in v] for k, v in self.head_predictions.items()}
         return record
@@ -163,6 +165,15 @@ class Explainer:
             problem if isinstance(problem, str) else error_message(problem, language) for problem in self.problems
         )
 
+    def photo_notes(self, size: tuple[int, int], language: str = "en") -> tuple[str, ...]:
+        """Sentences about one photo of `size` (width, height): a photo whose shorter side is below the
+        network input's (`preprocessing.short_side`) is enlarged to it, so each grid cell of its maps
+        rests on fewer real pixels than the network was trained to see."""
+        side = self.preprocessing.short_side
+        if min(size) < side:
+            return (text("note.small_photo", language, width=size[0], height=size[1], side=side),)
+        return ()
+
     def head(self, kind: str) -> Head | None:
         return next((head for head in self.heads if head.kind == kind), None)
 
@@ -175,7 +186,7 @@ class Explainer:
         return self.backbone.encode(inputs.unsqueeze(0).to(self.device), size)
 
     def encode(self, image: Image.Image) -> Encoded:
-        return self.encode_inputs(self.preprocessing(image), image.size)
+        return self.encode_inputs(self.preprocessing(image), photo_size(image))
 
     def temperatures(self, overrides: Mapping[str, float] | None = None) -> dict[str, float]:
         """Softmax temperature per head kind: the kind's default unless overridden."""
@@ -232,7 +243,8 @@ class Explainer:
             )
             for ((head_id, query), weights), grid in zip(maps, grids, strict=True)
         ]
-        return Explanation(encoded.size, predictions, attention_maps, head_predictions, self.calibration)
+        notes = self.photo_notes(encoded.size, language)
+        return Explanation(encoded.size, predictions, attention_maps, head_predictions, self.calibration, notes)
 
     def explain(self, source, **options) -> Explanation:
         """Load (safely), encode and explain one photo: path, bytes or PIL image."""

@@ -29,13 +29,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "tab.lesson": "Lesson",
         "explore.intro": (
             "# cnnattn\nUpload a photo. A pretrained CNN (`{backbone}`) classifies it and its attention heads show, "
-            "as heatmaps, the softmax weights they give to every position. Click the photo to move the "
-            "SelfAttention query."
+            "as heatmaps, the softmax weights they give to every position. Click a SelfAttention map (or tab to it "
+            "and use the arrow keys) to move its query."
         ),
         "explore.photo": "Photo",
         "explore.run": "Explain",
         "explore.class": "Class for the class map",
-        "explore.query_x": "Query x (click the photo)",
+        "explore.query_x": "Query x (click a map or use the arrow keys)",
         "explore.query_y": "Query y",
         "explore.colormap": "Colormap",
         "explore.opacity": "Opacity",
@@ -66,7 +66,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "lesson.freeze": "Freeze frame and study it",
         "lesson.head": "Head",
         "lesson.temperature": "Softmax temperature T",
-        "lesson.query_x": "Query x (click the photo or a table cell)",
+        "lesson.query_x": "Query x (click the map or use the arrow keys)",
         "lesson.query_y": "Query y",
         "lesson.colormap": "Colormap",
         "lesson.opacity": "Opacity",
@@ -76,8 +76,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "lesson.link": "Link to this view (copy it)",
         "lesson.step1_image": "Step 1: scores",
         "lesson.step2_image": "Step 2: weights (contour: smallest region with {share:.0%} of the mass)",
-        "lesson.scores_table": "Step 1 numbers: scores on the grid (click a cell)",
-        "lesson.weights_table": "Step 2 numbers: weights on the grid, they sum to 1 (click a cell)",
+        "lesson.scores_table": "Step 1 numbers: scores on the grid (click the map to choose a cell)",
+        "lesson.weights_table": "Step 2 numbers: weights on the grid, they sum to 1 (click the map to choose a cell)",
         "lesson.step3_table": "Step 3: what the classifier predicts",
         "lesson.compare": "Compare with Grad-CAM and sanity check",
         "lesson.gradcam": "Grad-CAM of the same backbone",
@@ -95,8 +95,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "lesson.col.average": "average pooling",
         "lesson.col.attention": "attention pooling (z)",
         # Lesson text: pooling heads.
-        "pool.formula": (
+        "pool.formula": (  # the steps explain it piece by piece; the whole of it one tap away
+            "<details><summary>The whole head in one formula</summary>\n\n"
             r"$$s_p = w^\top x_p + b \qquad a_p = \frac{e^{s_p/T}}{\sum_q e^{s_q/T}} \qquad z = \sum_p a_p\, x_p$$"
+            "\n\n</details>"
         ),
         "pool.head.class": (
             "The **class map** uses the classifier's own row for **{label}** as the 1×1 convolution, so it needs no "
@@ -127,22 +129,25 @@ STRINGS: dict[str, dict[str, str]] = {
         "pool.step3.circular": (
             "**Why {label} goes up here:** the class map weighted every position by its {label} score, and the "
             "classifier then scores the mix with the same {label} row. Positions that favour {label} count more, so "
-            "its score is pushed up: the logit goes from {before:.2f} (average pooling) to {after:.2f}. The answer "
-            "was fed in, so this rise says nothing about whether attention helps."
+            "its score is pushed up: from {before:.2f} with average pooling to {after:.2f}. The answer was fed in, "
+            "so this rise says nothing about whether attention helps.\n\n"
+            "<details><summary>Exact numbers</summary>\n\nThese scores are the classifier's {label} logits, its raw "
+            "outputs before the softmax turns them into probabilities: {before:.3f} → {after:.3f}.\n\n</details>"
         ),
         "pool.cell": (
             "**Cell (row {row}, col {col}):** score $s = {score:.3f}$, weight "
-            "$a = e^{{s/T}} / \\sum_q e^{{s_q/T}}$ = {weight}, which is {ratio} × the uniform weight 1/{n}."
+            "$a = e^{{s/T}} / \\sum_q e^{{s_q/T}}$ = {weight}, {compared}.{exact}"
         ),
         # Lesson text: self-attention heads.
         "self.formula": (
+            "<details><summary>The whole head in one formula</summary>\n\n"
             r"$$a_{ij} = \mathrm{softmax}_j\Big(\frac{q_i \cdot k_j}{\sqrt{d_k}} \Big/ T\Big) \qquad "
             r"o_i = \sum_j a_{ij}\, v_j$$"
+            "\n\n</details>"
         ),
         "self.head.feature_self": (
-            "The simplest SelfAttention, with nothing learned: **Q = K = V = x**, the "
-            "backbone's own features ($d_k$ = {d}). A query then looks at the positions whose features resemble "
-            "its own."
+            "The simplest SelfAttention, with nothing learned: **Q = K = V = x**, the backbone's own features, "
+            "{d} numbers per cell. A query then looks at the positions whose features resemble its own."
         ),
         "self.head.self": "**{head}** is trained: its 1×1 projections Q, K and V were learned from photos.",
         "self.head.generic": (
@@ -150,20 +155,26 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "self.step1": (
             "**Step 1: compare the query with every key.** The query is cell i = (row {row}, col {col}), the ring on "
-            "the photo; click another cell to move it. Its query vector $q_i$ is compared with the key $k_j$ of "
-            "every cell j by a dot product, large where the two match. The dot products, not yet scaled (the step 1 "
-            "table shows these), run from {low:.1f} to {high:.1f}."
+            "the map; click another cell of the map (or use the arrow keys) to move it. Its query vector $q_i$ is "
+            "compared with the key $k_j$ of every cell j by a dot product, large where the two match. The dot "
+            "products, not yet scaled (the step 1 table shows these), run from {low:.1f} to {high:.1f}."
         ),
         "self.step2": (
-            "**Step 2: scale by $1/\\sqrt{{d_k}}$, then softmax.** With $d_k$ = {d}, $\\sqrt{{d_k}}$ = {root:.2f}. "
-            "Dot products of long vectors grow with their length; dividing keeps the softmax from picking a single "
-            "cell. The scaled scores run from {low:.2f} to {high:.2f}. The softmax with temperature T = {t:g} "
-            "turns this row into weights that sum to 1 (here {total:.4f}; the step 2 table shows them); the largest "
-            "is {top:.4f}."
+            "**Step 2: shrink the scores, then softmax.** Each query and key is a list of {d} numbers, and a dot "
+            "product adds up {d} products, so the scores grow with the length of the lists. Every score is divided "
+            "by {root:.2f}, the square root of {d}, so that the softmax does not give almost all the weight to one "
+            "cell. The scaled scores run from {low:.2f} to {high:.2f}. The softmax with temperature T = {t:g} turns "
+            "this row into weights that sum to 1 (here {total:.4f}; the step 2 table shows them); the largest is "
+            "{top:.4f}.\n\n<details><summary>Exact numbers</summary>\n\nThe scaled score is "
+            "$q_i \\cdot k_j / \\sqrt{{d_k}}$, where $d_k$ = {d} is the length of each query and key: "
+            "$\\sqrt{{d_k}}$ = {root:.4f}.\n\n</details>"
         ),
         "self.step3": (
-            "**Step 3: mix the values.** The output for the query is $o_i = \\sum_j a_{{ij}} v_j$. Its cosine "
-            "similarity with the query's own value $v_i$ is {cosine:.3f} (1 would mean it only looked at itself)."
+            "**Step 3: mix the values.** The output for the query is $o_i = \\sum_j a_{{ij}} v_j$: every cell's "
+            "value $v_j$, counted as much as its weight. How alike is this mix to the query's own value $v_i$? On a "
+            "scale from -1 (opposite) through 0 (unrelated) to 1 (the same): {cosine:.2f}. At 1 the query would "
+            "have looked only at itself.\n\n<details><summary>Exact numbers</summary>\n\nCosine similarity "
+            "$\\cos(v_i, o_i) = \\frac{{v_i \\cdot o_i}}{{|v_i|\\,|o_i|}}$ = {cosine:.3f}.\n\n</details>"
         ),
         "self.step3.untrained": (
             "**What the network really does:** its prediction never uses this row (it averages all positions). "
@@ -175,18 +186,24 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "self.cell": (
             "**Cell j = (row {row}, col {col}):** $q_i \\cdot k_j = {dot:.2f}$ (unscaled), scaled {scaled:.3f}, "
-            "weight {weight}."
+            "weight {weight}, {compared}.{exact}"
+        ),
+        # A cell's weight in words first; a weight written m.m×10⁻ⁿ is one tap away (lesson.tables.cell_weight).
+        "weight.tiny.thousand": "less than one in a thousand",
+        "weight.tiny.million": "less than one in a million",
+        "weight.tiny.billion": "practically zero (less than one in a billion)",
+        "cell.times_uniform": "which is {ratio:.2f} × the uniform weight 1/{n}",
+        "cell.below_uniform": "far below the uniform weight 1/{n}",
+        "cell.exact": (
+            "\n\n<details><summary>Exact numbers</summary>\n\nweight $a$ = {weight} = {ratio} × the uniform "
+            "weight 1/{n}\n\n</details>"
         ),
         # Readouts and comparisons.
-        "readout": (
-            "**Entropy** H = {entropy:.3f} nats · **effective positions** exp(H) = {effective:.1f} of {n} · "
-            "**top-{k} mass** {mass:.1%} · the contour holds {share:.0%} of the mass in {positions}.\n\n"
-            "*{summary}*"
-        ),
-        "gradcam.agreement": (
-            "**Agreement with Grad-CAM for {label}:** Spearman rank correlation {rho:.2f}, "
-            "top-{k} overlap {overlap:.0%}. The network's own prediction came from average pooling; both maps "
-            "are explanations made afterwards."
+        "readout": (  # the summary first, in plain words; entropy and exp(H) one tap away
+            "*{summary}*\n\nThe {k} heaviest positions hold {mass:.1%} of the weight; the contour holds {share:.0%} "
+            "of the weight in {positions}.\n\n<details><summary>Exact numbers</summary>\n\nEntropy "
+            "$H = -\\sum_p a_p \\ln a_p$ = {entropy:.3f} nats; effective number of positions $e^H$ = "
+            "{effective:.1f} of {n}.\n\n</details>"
         ),
         "sanity.result": (
             "**Sanity check:** with random weights of the same scale, the map's rank correlation with the real "
@@ -261,11 +278,24 @@ STRINGS: dict[str, dict[str, str]] = {
         # Comparison with a post-hoc map, and the sanity check.
         "compare.result": (
             "**Grad-CAM for {label} ({layer})** against this map: Spearman rank correlation ρ = {rho:.2f} (1: the "
-            "same order of positions, 0: unrelated), top-{k} overlap {overlap:.0%}."
+            "same order of positions, 0: unrelated, -1: the opposite order), top-{k} overlap {overlap:.0%}."
+        ),
+        # The verdict for every range of ρ (lesson.checks.verdict_key holds the same bounds).
+        "compare.agree": "**Verdict: they agree** (ρ of 0.5 or more): both maps rank mostly the same positions first.",
+        "compare.weak": (
+            "**Verdict: they agree only weakly** (ρ from 0.2 up to 0.5): the two orders of positions are a little "
+            "alike, far from the same."
+        ),
+        "compare.unrelated": (
+            "**Verdict: they do not agree** (ρ between -0.2 and 0.2): the two maps order the positions almost "
+            "independently of each other."
+        ),
+        "compare.opposite": (
+            "**Verdict: they disagree** (ρ of -0.2 or less): where one map is heavy, the other tends to be light."
         ),
         "compare.independent": (
             "Grad-CAM here comes from the gradients at an earlier stage, not from the scores this head uses, so "
-            "agreement is evidence, not a given."
+            "how well they match is a real test, not a given."
         ),
         "compare.circular": (
             "**They agree by construction:** at this layer Grad-CAM is about ReLU($w_c \\cdot x_p$) and the class "
@@ -273,8 +303,8 @@ STRINGS: dict[str, dict[str, str]] = {
             "nothing."
         ),
         "compare.query": (
-            "A SelfAttention row shows which cells resemble the query cell, not evidence for a class, so low "
-            "agreement is expected."
+            "A SelfAttention row shows which cells resemble the query cell, not evidence for a class, so it need "
+            "not match Grad-CAM, and a low ρ is expected."
         ),
         "compare.note": (
             "The network's prediction came from average pooling; both maps are explanations made afterwards."
@@ -331,6 +361,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "error.checkpoint.backbone": "{name} was trained for {trained}, not {backbone}.",
         "error.checkpoint.fit": "{name} does not fit {backbone} ({channels} channels).",
         "note.no_calibration": "No calibration at short side {side}; probabilities are a plain softmax.",
+        "note.small_photo": (
+            "Small photo ({width} × {height} pixels): the network sees it enlarged to {side} pixels on the shorter "
+            "side, so the maps rest on few real pixels."
+        ),
         "error.settings.head": "Unknown head “{value}”; choose one of {choices}.",
         "error.settings.temperature": "Temperature must be between {low} and {high}.",
         "error.settings.temperature_positive": "Temperature must be positive.",
@@ -369,12 +403,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "tab.lesson": "课堂",
         "explore.intro": (
             "# cnnattn\n上传一张照片。预训练的卷积神经网络（`{backbone}`）对它分类，注意力头把它们给每个位置的 "
-            "softmax 权重画成热力图。点击照片可以移动 SelfAttention 的查询位置。"
+            "softmax 权重画成热力图。点击 SelfAttention 的热力图（或用键盘把焦点移到图上，再按方向键）可以移动"
+            "查询位置。"
         ),
         "explore.photo": "照片",
         "explore.run": "解释",
         "explore.class": "类别图所用的类别",
-        "explore.query_x": "查询 x（点击照片）",
+        "explore.query_x": "查询 x（点击热力图或用方向键）",
         "explore.query_y": "查询 y",
         "explore.colormap": "色图",
         "explore.opacity": "不透明度",
@@ -403,7 +438,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "lesson.freeze": "定格画面并仔细研究",
         "lesson.head": "注意力头",
         "lesson.temperature": "softmax 温度 T",
-        "lesson.query_x": "查询 x（点击照片或表格中的格子）",
+        "lesson.query_x": "查询 x（点击热力图或用方向键）",
         "lesson.query_y": "查询 y",
         "lesson.colormap": "色图",
         "lesson.opacity": "不透明度",
@@ -413,8 +448,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "lesson.link": "当前视图的链接（可复制）",
         "lesson.step1_image": "第 1 步：得分",
         "lesson.step2_image": "第 2 步：权重（轮廓：包含 {share:.0%} 权重的最小区域）",
-        "lesson.scores_table": "第 1 步的数字：网格上的得分（可点击格子）",
-        "lesson.weights_table": "第 2 步的数字：网格上的权重，总和为 1（可点击格子）",
+        "lesson.scores_table": "第 1 步的数字：网格上的得分（点击热力图可以选择格子）",
+        "lesson.weights_table": "第 2 步的数字：网格上的权重，总和为 1（点击热力图可以选择格子）",
         "lesson.step3_table": "第 3 步：分类器的预测",
         "lesson.compare": "与 Grad-CAM 对比并做合理性检验",
         "lesson.gradcam": "同一骨干网络的 Grad-CAM",
@@ -431,8 +466,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "lesson.col.class": "类别",
         "lesson.col.average": "平均池化",
         "lesson.col.attention": "注意力池化（z）",
-        "pool.formula": (
+        "pool.formula": (  # the steps explain it piece by piece; the whole of it one tap away
+            "<details><summary>整个注意力头的公式</summary>\n\n"
             r"$$s_p = w^\top x_p + b \qquad a_p = \frac{e^{s_p/T}}{\sum_q e^{s_q/T}} \qquad z = \sum_p a_p\, x_p$$"
+            "\n\n</details>"
         ),
         "pool.head.class": (
             "**类别图**直接用分类器中 **{label}** 那一行作为 1×1 卷积，因此不需要训练：一个位置的得分就是它支持"
@@ -458,37 +495,46 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "pool.step3.circular": (
             "**为什么“{label}”在这里会上升**：类别图按每个位置对“{label}”的得分给它加权，分类器随后又用同一行"
-            "“{label}”给混合结果打分。支持“{label}”的位置分量更重，所以它的得分被推高：logit 从 {before:.2f}"
-            "（平均池化）变为 {after:.2f}。答案本身被喂了进去，所以这种上升并不能说明注意力有帮助。"
+            "“{label}”给混合结果打分。支持“{label}”的位置分量更重，所以它的得分被推高：从 {before:.2f}（平均池化）"
+            "变为 {after:.2f}。答案本身被喂了进去，所以这种上升并不能说明注意力有帮助。\n\n"
+            "<details><summary>精确数值</summary>\n\n这里的得分是分类器对“{label}”输出的 logit，也就是 softmax "
+            "把它变成概率之前的原始输出：{before:.3f} → {after:.3f}。\n\n</details>"
         ),
         "pool.cell": (
             "**格子（第 {row} 行，第 {col} 列）**：得分 $s = {score:.3f}$，权重 "
-            "$a = e^{{s/T}} / \\sum_q e^{{s_q/T}}$ = {weight}，是均匀权重 1/{n} 的 {ratio} 倍。"
+            "$a = e^{{s/T}} / \\sum_q e^{{s_q/T}}$ = {weight}，{compared}。{exact}"
         ),
         "self.formula": (
+            "<details><summary>整个注意力头的公式</summary>\n\n"
             r"$$a_{ij} = \mathrm{softmax}_j\Big(\frac{q_i \cdot k_j}{\sqrt{d_k}} \Big/ T\Big) \qquad "
             r"o_i = \sum_j a_{ij}\, v_j$$"
+            "\n\n</details>"
         ),
         "self.head.feature_self": (
-            "最简单的 SelfAttention，没有任何需要学习的参数：**Q = K = V = x**，即骨干网络"
-            "自己的特征（$d_k$ = {d}）。这样，查询位置会关注那些特征和自己相似的位置。"
+            "最简单的 SelfAttention，没有任何需要学习的参数：**Q = K = V = x**，即骨干网络自己的特征，每个格子 {d} "
+            "个数。这样，查询位置会关注那些特征和自己相似的位置。"
         ),
         "self.head.self": "**{head}** 是训练过的：它的 1×1 投影 Q、K、V 是从照片中学出来的。",
         "self.head.generic": "注意力头 {head} 把查询格子和每个格子比较；对这一行做 softmax 得到权重。",
         "self.step1": (
-            "**第 1 步：用查询和每个键比较。** 查询是格子 i =（第 {row} 行，第 {col} 列），即照片上的圆圈；点击别的"
-            "格子可以移动它。它的查询向量 $q_i$ 与每个格子 j 的键 $k_j$ 做点积，两者越匹配点积越大。尚未缩放的点积"
-            "（第 1 步的表格显示的就是它们）从 {low:.1f} 到 {high:.1f}。"
+            "**第 1 步：用查询和每个键比较。** 查询是格子 i =（第 {row} 行，第 {col} 列），即热力图上的圆圈；点击热力图"
+            "上的其他格子（或用方向键）可以移动它。它的查询向量 $q_i$ 与每个格子 j 的键 $k_j$ 做点积，两者越匹配点积"
+            "越大。尚未缩放的点积（第 1 步的表格显示的就是它们）从 {low:.1f} 到 {high:.1f}。"
         ),
         "self.step2": (
-            "**第 2 步：乘以 $1/\\sqrt{{d_k}}$，再做 softmax。** 这里 $d_k$ = {d}，$\\sqrt{{d_k}}$ = {root:.2f}。"
-            "长向量的点积会随长度变大；除以它可以避免 softmax 只挑出一个格子。缩放后的得分从 {low:.2f} 到 "
-            "{high:.2f}。温度 T = {t:g} 的 softmax 把这一行变成总和为 1 的权重（这里是 {total:.4f}，第 2 步的表格"
-            "显示这些权重），最大的是 {top:.4f}。"
+            "**第 2 步：先把得分缩小，再做 softmax。** 每个查询和键都是 {d} 个数，点积要把 {d} 个乘积加起来，所以"
+            "数越多，得分往往越大。每个得分都除以 {root:.2f}（{d} 的平方根），这样 softmax 就不会把几乎全部权重都"
+            "给一个格子。缩放后的得分从 {low:.2f} 到 {high:.2f}。温度 T = {t:g} 的 softmax 把这一行变成总和为 1 的"
+            "权重（这里是 {total:.4f}，第 2 步的表格显示这些权重），最大的是 {top:.4f}。\n\n"
+            "<details><summary>精确数值</summary>\n\n缩放后的得分是 $q_i \\cdot k_j / \\sqrt{{d_k}}$，其中 "
+            "$d_k$ = {d} 是每个查询和键的长度：$\\sqrt{{d_k}}$ = {root:.4f}。\n\n</details>"
         ),
         "self.step3": (
-            "**第 3 步：混合各个值向量。** 查询的输出是 $o_i = \\sum_j a_{{ij}} v_j$。它与查询自己的值向量 $v_i$ 的"
-            "余弦相似度是 {cosine:.3f}（等于 1 表示它只看了自己）。"
+            "**第 3 步：混合各个值向量。** 查询的输出是 $o_i = \\sum_j a_{{ij}} v_j$：每个格子的值向量 $v_j$ "
+            "按它的权重计入。这个混合结果和查询自己的值向量 $v_i$ 有多像？在从 -1（完全相反）经过 0（毫无关系）到 "
+            "1（完全相同）的尺度上，它是 {cosine:.2f}。如果是 1，就说明查询只看了自己。\n\n"
+            "<details><summary>精确数值</summary>\n\n余弦相似度 "
+            "$\\cos(v_i, o_i) = \\frac{{v_i \\cdot o_i}}{{|v_i|\\,|o_i|}}$ = {cosine:.3f}。\n\n</details>"
         ),
         "self.step3.untrained": (
             "**网络实际的做法**：它的预测从不使用这一行（它把所有位置平均）。这里没有任何训练过的参数：这一行只显示"
@@ -500,15 +546,21 @@ STRINGS: dict[str, dict[str, str]] = {
         ),
         "self.cell": (
             "**格子 j =（第 {row} 行，第 {col} 列）**：$q_i \\cdot k_j = {dot:.2f}$（未缩放），缩放后 {scaled:.3f}，"
-            "权重 {weight}。"
+            "权重 {weight}，{compared}。{exact}"
+        ),
+        "weight.tiny.thousand": "不到千分之一",
+        "weight.tiny.million": "不到百万分之一",
+        "weight.tiny.billion": "几乎为零（不到十亿分之一）",
+        "cell.times_uniform": "是均匀权重 1/{n} 的 {ratio:.2f} 倍",
+        "cell.below_uniform": "远小于均匀权重 1/{n}",
+        "cell.exact": (
+            "\n\n<details><summary>精确数值</summary>\n\n权重 $a$ = {weight}，是均匀权重 1/{n} 的 {ratio} 倍"
+            "\n\n</details>"
         ),
         "readout": (
-            "**熵** H = {entropy:.3f} 奈特 · **有效位置数** exp(H) = {effective:.1f}（共 {n} 个）· "
-            "**前 {k} 个位置的权重** {mass:.1%} · 轮廓内的 {positions}包含 {share:.0%} 的权重。\n\n*{summary}*"
-        ),
-        "gradcam.agreement": (
-            "**与“{label}”的 Grad-CAM 的一致性**：Spearman 秩相关 {rho:.2f}，前 {k} 个位置重合 {overlap:.0%}。"
-            "网络自己的预测来自平均池化；这两张图都是事后做出的解释。"
+            "*{summary}*\n\n权重最大的 {k} 个位置占 {mass:.1%} 的权重；轮廓圈出的 {positions}包含 {share:.0%} "
+            "的权重。\n\n<details><summary>精确数值</summary>\n\n熵 $H = -\\sum_p a_p \\ln a_p$ = "
+            "{entropy:.3f} 奈特；有效位置数 $e^H$ = {effective:.1f}（共 {n} 个）。\n\n</details>"
         ),
         "sanity.result": (
             "**合理性检验**：换成同样尺度的随机权重后，新图与原图的秩相关是 {rho:.2f}。真正解释网络的图，在权重"
@@ -577,17 +629,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "accuracy.better": "所以训练过的 {name}在这里准确率高 {diff:.1%}。",
         "compare.result": (
             "**“{label}”的 Grad-CAM**（{layer}）与这张图相比：Spearman 秩相关 ρ = {rho:.2f}（1 表示位置的排序完全"
-            "相同，0 表示无关），前 {k} 个位置重合 {overlap:.0%}。"
+            "相同，0 表示无关，-1 表示排序正好相反），前 {k} 个位置重合 {overlap:.0%}。"
         ),
+        "compare.agree": "**结论：两者一致**（ρ 不小于 0.5）：两张图排在前面的位置大体相同。",
+        "compare.weak": "**结论：两者只是略微一致**（ρ 在 0.2 到 0.5 之间）：两种排序有一点相似，但远不相同。",
+        "compare.unrelated": "**结论：两者不一致**（ρ 在 -0.2 到 0.2 之间）：两张图对位置的排序几乎互不相关。",
+        "compare.opposite": "**结论：两者相反**（ρ 不大于 -0.2）：一张图权重大的地方，另一张图往往权重小。",
         "compare.independent": (
-            "这里的 Grad-CAM 来自较早阶段的梯度，而不是这个注意力头所用的得分，所以两者一致是一种证据，而不是必然。"
+            "这里的 Grad-CAM 来自较早阶段的梯度，而不是这个注意力头所用的得分，所以两者是否吻合是一次真正的检验，"
+            "而不是必然的结果。"
         ),
         "compare.circular": (
             "**两者必然一致**：在这一层，Grad-CAM 约等于 ReLU($w_c \\cdot x_p$)，类别图是 "
             "softmax($w_c \\cdot x_p / T$)，用的是同样的得分，所以一致性高是注定的，什么也证明不了。"
         ),
         "compare.query": (
-            "SelfAttention 的一行显示的是哪些格子和查询格子相似，而不是某个类别的证据，所以一致性低是意料之中的。"
+            "SelfAttention 的一行显示的是哪些格子和查询格子相似，而不是某个类别的证据，所以它不必和 Grad-CAM 吻合，"
+            "ρ 低是意料之中的。"
         ),
         "compare.note": "网络的预测来自平均池化；这两张图都是事后做出的解释。",
         "sanity.pass": (
@@ -638,6 +696,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "error.checkpoint.backbone": "{name} 是为 {trained} 训练的，不是 {backbone}。",
         "error.checkpoint.fit": "{name} 与 {backbone}（{channels} 个通道）不匹配。",
         "note.no_calibration": "短边 {side} 像素没有校准；概率是普通的 softmax。",
+        "note.small_photo": (
+            "照片较小（{width} × {height} 像素）：网络看到的是放大到短边 {side} 像素的版本，"
+            "注意力图背后的真实像素很少。"
+        ),
         "error.settings.head": "没有名为“{value}”的注意力头；请从列表中选择。",
         "error.settings.temperature": "温度必须在 {low} 到 {high} 之间。",
         "error.settings.temperature_positive": "温度必须大于 0。",
@@ -721,12 +783,13 @@ CHINESE_ALLOWLIST = frozenset({
     "TIFF", "JSON", "npy", "inferno", "viridis", "cividis", "magma", "plasma", "turbo", "gray", "iPod",
 })  # fmt: skip
 _LATEX = re.compile(r"\$\$.*?\$\$|\$[^$]*\$", re.DOTALL)
+_HTML_TAG = re.compile(r"</?(?:details|summary)>")  # markup of the "exact numbers" blocks, never shown
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*")
 
 
 def untranslated_words(shown: str, allowed: frozenset[str] = CHINESE_ALLOWLIST) -> list[str]:
-    """Latin-script words of two or more letters in `shown`, outside LaTeX formulas and `allowed`:
+    """Latin-script words of two or more letters in `shown`, outside LaTeX formulas, HTML tags and `allowed`:
     what a Chinese page must not contain. Single letters are maths (T, H, k, x)."""
     allowed = {word.lower() for word in allowed}  # "JSON" also allows the file suffix ".json"
-    words = _WORD.findall(_LATEX.sub(" ", shown))
+    words = _WORD.findall(_LATEX.sub(" ", _HTML_TAG.sub(" ", shown)))
     return [word for word in words if sum(c.isalpha() for c in word) > 1 and word.lower() not in allowed]

@@ -107,6 +107,7 @@ def build_payload(
         "size": list(encoded.size),
         "predictions": [vars(p) for p in predictions],
         "calibration": explainer.calibration_text(language),
+        "notes": list(explainer.photo_notes(encoded.size, language)),  # about this photo (Explore's notes)
         "class_index": class_index,
         "layer": layer,
         "heads": heads,

@@ -53,7 +53,7 @@ def test_downloads_are_built_for_the_settings_shown(client, explainer, example_p
         handle_file(str(example_photos["cheetah"])), json.dumps(vars(settings)), api_name="/explain_download"
     )
     names = sorted(Path(f).name for f in files)
-    assert {"weights.json", "weights.npy", "cnnattn-maps.zip", "class.png", "self-0.png"} <= set(names)
+    assert {"weights.json", "weights.npy", "cnnattn-maps.zip", "class.png", "self-1.png"} <= set(names)
     record = json.loads(Path(next(f for f in files if f.endswith("weights.json"))).read_text())
     assert record["settings"]["colormap"] == "viridis" and record["settings"]["query"] == [0.2, 0.7]
     stacked = np.load(next(f for f in files if f.endswith("weights.npy")))
@@ -108,9 +108,11 @@ def test_explore_answers_a_photo_without_the_class_list(demo):
     (about 6,000 copies per answer): a photo's answer and its download read the class as one number."""
     answers = ("explain", "explain_if_photo", "download")
     served = [fn for fn in demo.fns.values() if fn.fn is not None and fn.name in answers]
-    photo_events = [fn for fn in served if all(event != "input" for _, event in fn.targets)]  # all but the class's own
+    class_box = next(k for k, b in demo.blocks.items() if getattr(b, "elem_id", None) == "explore-class")
+    photo_events = [fn for fn in served if all(target != class_box for target, _ in fn.targets)]  # not the class's own
     long_lists = [(fn.name, b) for fn in photo_events for b in fn.inputs if len(getattr(b, "choices", [])) > 100]
-    assert len(photo_events) == 4 and long_lists == []  # Run, a new photo, a new language, download
+    # the endpoint, Run, a new photo, an example, a new language, download
+    assert len(photo_events) == 6 and long_lists == []
 
 
 def test_a_new_session_builds_component_configs_when_first_needed(demo):

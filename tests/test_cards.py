@@ -10,12 +10,14 @@ Tolerances (stated on purpose, for another CPU, BLAS or torch build):
 
 import json
 import math
+import re
 
 import pytest
 import torch
 
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR
 from cnnattn.training.evaluate import EvalConfig, _for_kind, evaluate
+from cnnattn.training.naming import name_heads
 
 from .conftest import COCO128, IMAGENET_SAMPLES, require_shared
 
@@ -68,6 +70,36 @@ def test_cards_carry_the_split_the_figures_and_the_head_names():
             assert entry["measured"]["split"] == "held_out"
     assert cards["simple"]["best_head"]["index"] in range(cards["simple"]["head_config"]["num_heads"])
     assert "validation" in cards["simple"]["best_head"]["chosen_by"]
+
+
+def _numbered(name: str) -> tuple[str, int] | None:
+    """("Nearby and similar", 2) for "Nearby and similar 2"; None for a name without a number."""
+    match = re.fullmatch(r"(.+) (\d+)", name)
+    return (match[1], int(match[2])) if match else None
+
+
+@pytest.mark.parametrize("card_path", sorted(DEFAULT_CHECKPOINT_DIR.glob("*.json")), ids=lambda path: path.stem)
+def test_same_named_heads_are_numbered_in_head_order(card_path):
+    """The head selector reads "head 2: Nearby and similar 1", "head 3: Nearby and similar 2": numbers of
+    a repeated name count 1, 2, 3 ... as the head index grows, in both languages."""
+    heads = sorted(json.loads(card_path.read_text(encoding="utf-8"))["heads"], key=lambda entry: entry["index"])
+    for language in ("en", "zh"):
+        numbers: dict[str, list[int]] = {}
+        for entry in heads:
+            if (numbered := _numbered(entry["name"][language])) is not None:
+                numbers.setdefault(numbered[0], []).append(numbered[1])
+        for name, found in numbers.items():
+            assert found == list(range(1, len(found) + 1)), (card_path.name, language, name, found)
+
+
+def test_naming_numbers_repeated_names_in_head_order_whatever_they_measured():
+    # Heads 1-3 are all "Nearby and similar"; head 2 measured least, head 3 most (the old order: 2, 3, 1).
+    summary = {"coco": {"self_objects": {"per_head": [2.5, 1.6, 1.4, 1.9]}}}
+    names = [entry["name"] for entry in name_heads("self", summary, "validation", 4)]
+    assert [name["en"] for name in names] == [
+        "Same object", "Nearby and similar 1", "Nearby and similar 2", "Nearby and similar 3",
+    ]  # fmt: skip
+    assert [name["zh"] for name in names] == ["同一物体", "附近相似处 1", "附近相似处 2", "附近相似处 3"]
 
 
 @pytest.mark.slow

@@ -77,7 +77,7 @@ def test_summary_names_the_place_of_the_mass(language):
     weights[0, 5] = 1.0  # top right corner
     weights /= weights.sum()
     sentence = readouts.summary(readouts.read(weights, 0.5), language)
-    assert ("top right" if language == "en" else "右上方") in sentence
+    assert ("upper right" if language == "en" else "右上部") in sentence
     assert "1" in sentence and "36" in sentence
 
 

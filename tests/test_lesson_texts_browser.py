@@ -13,11 +13,13 @@ from tests.conftest import launch_chromium
 
 pytestmark = pytest.mark.browser
 NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
-# (head, temperature, query): the class map at two temperatures, a SimpleAttention head (on and off the
-# slider's 0.1 steps), a SelfAttention head at two queries, the feature self-attention.
+# (head, temperature, query): the class map at three temperatures (at 0.5 the corner cell's weight is about
+# 10⁻³⁵: words, and the exact number in <details>), a SimpleAttention head (on and off the slider's 0.1
+# steps), a SelfAttention head at two queries, the feature self-attention.
 SETTINGS = [
     ("class", 4.0, (0.5, 0.5)),
     ("class", 2.5, (0.2, 0.7)),
+    ("class", 0.5, (0.02, 0.02)),
     ("simple/0", 1.0, (0.5, 0.5)),
     ("simple/1", 0.3, (0.9, 0.1)),
     ("self/0", 1.0, (0.5, 0.5)),
@@ -109,4 +111,9 @@ def test_browser_texts_equal_pythons(browser, app_url, explainer, example_photos
     compare("feature_self", 1.0, (0.7, 0.2), layer="blocks.4")
     page.locator("#lesson-view select[name=head]").select_option("class")
     page.locator("#lesson-layer").wait_for(state="hidden")  # the layer only matters to feature_self
+    # gradio's Markdown keeps the "exact numbers" blocks as closed <details>, their LaTeX rendered once opened.
+    exact = page.locator("#lesson-readout details")
+    exact.locator("summary").click()
+    exact.locator(".katex").first.wait_for()  # visible
+    assert ("nats" if language == "en" else "奈特") in exact.inner_text()
     page.close()

@@ -47,9 +47,7 @@ class PerturbationSetup:
 
 def curves_of(setup: PerturbationSetup, saliency: torch.Tensor, steps: int = 16) -> Curves:
     """Insertion and deletion curves of one (H, W) pixel saliency map."""
-    return insertion_deletion(
-        setup.image, saliency, setup.predict, setup.blurred, setup.grey, setup.endpoints, steps
-    )
+    return insertion_deletion(setup.image, saliency, setup.predict, setup.blurred, setup.grey, setup.endpoints, steps)
 
 
 def deletion_curve_of(setup: PerturbationSetup, saliency: torch.Tensor, steps: int = 16) -> torch.Tensor:

@@ -11,21 +11,57 @@ import numpy as np
 import torch
 
 from cnnattn.analysis import metrics
+from cnnattn.i18n import count
 
-# Where on the photo a region's centre of mass falls, by thirds of height and width.
+# When the readout names no place: a nearly flat map (exp(H) at least this share of all positions), or
+# heaviest cells scattered so widely that their centre of mass is nowhere in particular (their weight's
+# rms distance from that centre, in fractions of width and height, at least SCATTERED: a flat map's is 0.41).
+FLAT = 0.9
+SCATTERED = 0.3
+# A centre of mass within this of the middle, across or down, counts as the middle: on 8 or 12 columns the
+# middle two (thirds would call column 8 of 12 the centre too).
+CENTRE_BAND = 0.1
+# Where the heaviest cells' weight sits, by band of height and width (top/middle/bottom, left/middle/right).
+PLACE_KEYS = (
+    ("top left", "top", "top right"), ("left", "centre", "right"), ("bottom left", "bottom", "bottom right")
+)  # fmt: skip
+# Each place key, and the two ways of having no place, as `summary` words them (the browser gets these).
 PLACES = {
-    "en": (("top left", "top", "top right"), ("left", "centre", "right"), ("bottom left", "bottom", "bottom right")),
-    "zh": (("左上方", "上方", "右上方"), ("左侧", "中央", "右侧"), ("左下方", "下方", "右下方")),
+    "en": {
+        "top left": "mostly in the upper left of the photo",
+        "top": "mostly in the upper middle of the photo",
+        "top right": "mostly in the upper right of the photo",
+        "left": "mostly on the left of the photo",
+        "centre": "mostly in the centre of the photo",
+        "right": "mostly on the right of the photo",
+        "bottom left": "mostly in the lower left of the photo",
+        "bottom": "mostly in the lower middle of the photo",
+        "bottom right": "mostly in the lower right of the photo",
+        "flat": "spread almost evenly over the whole photo",
+        "scattered": "scattered over several parts of the photo",
+    },
+    "zh": {
+        "top left": "主要在图片的左上部",
+        "top": "主要在图片上部的中间",
+        "top right": "主要在图片的右上部",
+        "left": "主要在图片的左侧",
+        "centre": "主要在图片的中央",
+        "right": "主要在图片的右侧",
+        "bottom left": "主要在图片的左下部",
+        "bottom": "主要在图片下部的中间",
+        "bottom right": "主要在图片的右下部",
+        "flat": "几乎均匀地铺满整张图片",
+        "scattered": "分散在图片的好几个地方",
+    },
 }
-# `summary`'s sentence (the lesson's browser code fills the same templates).
+# `summary`'s sentence (the lesson's browser code fills the same templates): plain words, no entropy.
 SUMMARY = {
     "en": (
-        "{percent}% of the attention sits in {cells} of {positions} positions, mostly at the {place} of the photo; "
-        "effective number of positions {effective:.1f}."
+        "{percent}% of the attention sits in {cells} of {positions} positions, {place}; overall it is like sharing "
+        "the attention equally among {equal}."
     ),
     "zh": (
-        "{percent}% 的注意力集中在 {positions} 个位置中的 {cells} 个，主要位于图片{place}；"
-        "有效位置数 {effective:.1f}。"
+        "{percent}% 的注意力集中在 {positions} 个位置中的 {cells} 个，{place}；整体上相当于把注意力平均分给 {equal}。"
     ),
 }
 
@@ -39,7 +75,7 @@ class Readout:
     top_k_mass: float  # share of the total weight on the k heaviest positions
     share: float  # the mass share the region holds at least
     region: np.ndarray  # (h, w) bool: the smallest set of positions holding `share` of the mass
-    place: tuple[int, int]  # (row third, column third) of the region's centre of mass, each 0..2
+    where: str  # a key of PLACES: the region's place (PLACE_KEYS), or "flat" / "scattered"
 
 
 def entropy(weights: np.ndarray) -> float:
@@ -85,10 +121,34 @@ def centre_of_mass(weights: np.ndarray) -> tuple[float, float]:
     return float(np.sum(weights, axis=0) @ cols / total), float(np.sum(weights, axis=1) @ rows / total)
 
 
+def spread_radius(weights: np.ndarray, centre: tuple[float, float]) -> float:
+    """Root mean square distance of the weight from `centre`, in fractions of width and height."""
+    h, w = np.shape(weights)
+    dy = (np.arange(h)[:, None] + 0.5) / h - centre[1]
+    dx = (np.arange(w)[None, :] + 0.5) / w - centre[0]
+    return float(np.sqrt(np.sum(weights * (dx**2 + dy**2)) / np.sum(weights)))
+
+
+def _band(fraction: float) -> int:
+    """0, 1 or 2: before, within or after the middle band of CENTRE_BAND either side of 0.5."""
+    return 0 if fraction < 0.5 - CENTRE_BAND else 2 if fraction > 0.5 + CENTRE_BAND else 1
+
+
+def where_it_sits(weights: np.ndarray, region: np.ndarray, effective: float) -> str:
+    """A key of PLACES: "flat" for a nearly flat map, "scattered" when the region's cells lie far apart,
+    else the band of the region's centre of mass (the heaviest cells carrying the share, nothing else)."""
+    if effective >= FLAT * np.size(weights):
+        return "flat"
+    inside = np.where(region, weights, 0.0)
+    x, y = centre_of_mass(inside)
+    if spread_radius(inside, (x, y)) >= SCATTERED:
+        return "scattered"
+    return PLACE_KEYS[_band(y)][_band(x)]
+
+
 def read(weights: np.ndarray, share: float = 0.5, k: int = 5) -> Readout:
     h, w = np.shape(weights)
     region = smallest_region(weights, share)
-    x, y = centre_of_mass(np.where(region, weights, 0.0))
     H = entropy(weights)
     return Readout(
         entropy=H,
@@ -98,20 +158,20 @@ def read(weights: np.ndarray, share: float = 0.5, k: int = 5) -> Readout:
         top_k_mass=top_k_mass(weights, min(k, h * w)),
         share=share,
         region=region,
-        place=(min(int(y * 3), 2), min(int(x * 3), 2)),
+        where=where_it_sits(weights, region, float(np.exp(H))),
     )
 
 
 def summary(readout: Readout, language: str = "en") -> str:
-    """One plain sentence about where the mass sits; also the image's alt text."""
+    """One plain sentence about where the mass sits and how spread it is; also the image's alt text."""
     if language not in PLACES:
         raise ValueError(f"Unknown language {language!r}; choose one of {tuple(PLACES)}.")
     return SUMMARY[language].format(
         percent=round(100 * readout.share),
         cells=int(readout.region.sum()),
         positions=readout.positions,
-        place=PLACES[language][readout.place[0]][readout.place[1]],
-        effective=readout.effective_positions,
+        place=PLACES[language][readout.where],
+        equal=count("count.position", round(readout.effective_positions), language),
     )
 
 

@@ -13,7 +13,6 @@ is given, and no module imports `ray` before `cluster.RayCluster` has decided ho
   and explained over an actor pool.
 """
 
-
 from cnnattn.i18n import UserError
 
 

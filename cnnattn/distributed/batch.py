@@ -31,7 +31,7 @@ from cnnattn.distributed.cluster import (
 )
 from cnnattn.distributed.encoding import encode_grouped
 from cnnattn.explain import Explainer, resolve_device
-from cnnattn.image.loading import MAX_FILE_BYTES, ImageRejected, load_image
+from cnnattn.image.loading import MAX_FILE_BYTES, ImageRejected, load_image, photo_size
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ class ExplainPhotos:
         encoded = encode_grouped(
             self.explainer.backbone,
             [preprocess(photos[i]) for i in order],
-            [photos[i].size for i in order],
+            [photo_size(photos[i]) for i in order],
             self.device,
         )
         for i, photo_encoded in zip(order, encoded, strict=True):

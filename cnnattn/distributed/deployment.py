@@ -31,7 +31,7 @@ from cnnattn.backbones import Encoded
 from cnnattn.distributed import ModelUnavailable
 from cnnattn.distributed.encoding import cpu_encoded, encode_grouped
 from cnnattn.explain import Explainer, resolve_device
-from cnnattn.image.loading import load_image
+from cnnattn.image.loading import load_image, photo_size
 from cnnattn.lesson import steps
 from cnnattn.pipeline import Pipeline, SingleFlightCache, content_key
 
@@ -202,7 +202,7 @@ class RayPipeline(Pipeline):
         def create() -> tuple[Image.Image, Encoded]:
             photo = load_image(data)  # untrusted bytes are decoded here, never on a replica
             start = time.perf_counter()
-            encoded, replica, seconds = self.call("encode", self.explainer.preprocessing(photo), photo.size)
+            encoded, replica, seconds = self.call("encode", self.explainer.preprocessing(photo), photo_size(photo))
             self._remember(key, replica)
             elapsed_ms = 1000 * (time.perf_counter() - start)
             log.info(

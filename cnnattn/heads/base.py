@@ -19,13 +19,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnattn.backbones import Backbone
+if TYPE_CHECKING:  # annotations only: the heads import without timm (`cnnattn explain --help`)
+    from cnnattn.backbones import Backbone
 
 
 class MapForm(StrEnum):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 from safetensors import SafetensorError
@@ -15,8 +14,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from cnnattn.i18n import UserError
-
-DEFAULT_CHECKPOINT_DIR = Path(str(files("cnnattn") / "data" / "checkpoints"))  # shipped as package data
+from cnnattn.shipped import DEFAULT_CHECKPOINT_DIR as DEFAULT_CHECKPOINT_DIR  # re-exported
 
 
 class CheckpointError(UserError):

@@ -8,11 +8,15 @@ pooled logit, so a softmax at T=1 is nearly one-hot; T=4 keeps the map's shape r
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
-from cnnattn.backbones import Backbone, Encoded
 from cnnattn.heads.base import Head, MapForm, MapOptions, PositionScores, random_like, register_head
 from cnnattn.heads.modules import ClassAttention
+
+if TYPE_CHECKING:  # annotations only: the heads import without timm (`cnnattn explain --help`)
+    from cnnattn.backbones import Backbone, Encoded
 
 
 @register_head

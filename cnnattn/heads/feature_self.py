@@ -7,11 +7,14 @@ whose features resemble its own. Runs on the final map or an earlier backbone st
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import torch
 
-from cnnattn.backbones import Backbone, Encoded
 from cnnattn.heads.base import Head, MapForm, MapOptions, QueryKeys, register_head
+
+if TYPE_CHECKING:  # annotations only: the heads import without timm (`cnnattn explain --help`)
+    from cnnattn.backbones import Backbone, Encoded
 
 
 @register_head

@@ -6,12 +6,16 @@ r"""Trained multi-head SelfAttention over positions, as a residual block before 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
-from cnnattn.backbones import Encoded
 from cnnattn.heads.base import MapForm, MapOptions, QueryKeys, register_head, with_random_weights
 from cnnattn.heads.modules import SelfAttention
 from cnnattn.heads.simple import TrainedHead
+
+if TYPE_CHECKING:  # annotations only: the heads import without timm (`cnnattn explain --help`)
+    from cnnattn.backbones import Encoded
 
 
 @register_head

@@ -8,13 +8,16 @@ backbone's classifier in place of the plain average.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
-from cnnattn.backbones import Backbone, Encoded
 from cnnattn.heads.base import Head, MapForm, MapOptions, PositionScores, register_head, with_random_weights
 from cnnattn.heads.checkpoints import load_head
 from cnnattn.heads.modules import SimpleAttention
+
+if TYPE_CHECKING:  # annotations only: the heads import without timm (`cnnattn explain --help`)
+    from cnnattn.backbones import Backbone, Encoded
 
 
 class TrainedHead(Head):

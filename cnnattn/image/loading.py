@@ -1,7 +1,8 @@
 """The one safe image loader used by the app, the CLI and training.
 
 Untrusted bytes go through size, format and pixel checks before any full decode; whatever the
-file's mode, the result is an 8-bit RGB image upright as the user sees it, with no metadata.
+file's mode, the result is an 8-bit RGB image upright as the user sees it, with no metadata (a large
+JPEG decoded at reduced scale notes its real size, read by `photo_size`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from cnnattn.i18n import UserError
 
@@ -24,6 +25,10 @@ MIN_SIDE = 16  # smaller images hold no spatial structure to attend to
 MAX_ASPECT = 10.0  # panoramas wider than this would give a one-row attention grid
 # Parsers users need; PIL's others (EPS runs Ghostscript, PSD and many legacy formats) stay closed.
 ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
+# EXIF orientations that turn the photo by 90 degrees (transpose, rotate 270, transverse, rotate 90).
+TURNED_ORIENTATIONS = (5, 6, 7, 8)
+# `Image.info` entry of a JPEG decoded at a reduced scale: (decoded size, the photo's real size).
+REAL_SIZE_KEY = "cnnattn.real_size"
 
 
 class ImageRejected(UserError):
@@ -34,7 +39,7 @@ class ImageRejected(UserError):
 def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
     """Open a path, raw bytes or PIL image safely and return an upright 8-bit RGB image."""
     if isinstance(source, Image.Image):
-        return _to_rgb(_check_dimensions(source))
+        return _noting_size(_to_rgb(_check_dimensions(source)), photo_size(source))
     data = _read_bytes(source)
     with warnings.catch_warnings():
         # PIL signals decompression bombs with a warning below 2x MAX_IMAGE_PIXELS: make it an error.
@@ -44,10 +49,11 @@ def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
         try:
             image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
             _check_dimensions(image)
+            real_size = _upright_size(image)  # from the header: draft mode decodes fewer pixels
             if image.format == "JPEG":
                 image.draft("RGB", _draft_size(image.size))
             image = ImageOps.exif_transpose(image)  # loads pixels; the first frame of animations
-            return _to_rgb(image)
+            return _noting_size(_to_rgb(image), real_size)
         except ImageRejected:
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -90,6 +96,27 @@ def _check_dimensions(image: Image.Image) -> Image.Image:
     if max(width, height) / min(width, height) > MAX_ASPECT:
         raise ImageRejected("error.image.too_narrow", width=width, height=height, max_aspect=MAX_ASPECT)
     return image
+
+
+def photo_size(image: Image.Image) -> tuple[int, int]:
+    """(width, height) of the photo as the user sees it (upright). A large JPEG is decoded at 1/2 to 1/8
+    scale, so `image.size` is smaller than the photo; `load_image` notes the real size, which is trusted
+    only while the image keeps its decoded size (PIL copies `info` into resized copies too)."""
+    decoded, real = image.info.get(REAL_SIZE_KEY, (None, None))
+    return tuple(real) if decoded == image.size else image.size
+
+
+def _noting_size(image: Image.Image, real_size: tuple[int, int]) -> Image.Image:
+    if tuple(real_size) != image.size:
+        image.info[REAL_SIZE_KEY] = (image.size, tuple(real_size))
+    return image
+
+
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    """The opened (not yet decoded) image's size after `ImageOps.exif_transpose`."""
+    width, height = image.size
+    turned = image.getexif().get(ExifTags.Base.Orientation) in TURNED_ORIENTATIONS
+    return (height, width) if turned else (width, height)
 
 
 def _draft_size(size: tuple[int, int]) -> tuple[int, int]:

@@ -32,7 +32,8 @@ TEMPLATES = (
     "guess.result", "guess.good", "guess.fair", "guess.miss", "link.upload", "table.corner", "table.row",
     "table.cell", "table.scores.position", "table.scores.query", "table.weights", "table.step3.query",
     "lesson.step3_table", "lesson.col.class", "lesson.col.average", "lesson.col.attention", "lesson.col.dot",
-    "lesson.col.scaled", "lesson.col.weight",
+    "lesson.col.scaled", "lesson.col.weight", "weight.tiny.thousand", "weight.tiny.million", "weight.tiny.billion",
+    "cell.times_uniform", "cell.below_uniform", "cell.exact",
 )  # fmt: skip
 
 

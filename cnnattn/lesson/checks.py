@@ -34,6 +34,10 @@ from cnnattn.maps import to_grid, upsample
 # another photo's map does. Re-run after retraining.
 SANITY_THRESHOLDS: dict[str, float] = {"class": 0.396, "simple": 0.177, "self": 0.414, "feature_self": 0.613}
 OCCLUSION_SAME = 0.01  # a probability change under one percentage point reads as "hardly any change"
+# The comparison's verdict on Spearman's rho (the i18n verdicts state the same bounds): "agree" from AGREE up,
+# "agree only weakly" from WEAK, "do not agree" above -WEAK, "disagree" (opposite orders) at -WEAK or below.
+AGREE = 0.5
+WEAK = 0.2
 
 
 def reference_layer(backbone: Backbone) -> str:
@@ -74,12 +78,25 @@ def compare(head: Head, weights: np.ndarray, reference: np.ndarray, layer: str, 
     )
 
 
+def verdict_key(rho: float) -> str:
+    """The i18n key of the verdict on `rho`, judged as the text shows it (two decimals), so the stated
+    bounds always hold for the number beside them."""
+    shown = float(f"{rho:.2f}")
+    if shown >= AGREE:
+        return "compare.agree"
+    if shown >= WEAK:
+        return "compare.weak"
+    return "compare.unrelated" if shown > -WEAK else "compare.opposite"
+
+
 def comparison_text(comparison: Comparison, head: Head, label: str, language: str = "en") -> str:
-    """The agreement, whether it could have been otherwise, and what the network itself used."""
+    """The rank correlation with its verdict, whether it could have been otherwise, and what the network
+    itself used."""
     layer = layer_name(head.backbone, comparison.layer, language)
     parts = [
         text("compare.result", language, label=label, layer=layer, rho=comparison.rho, k=comparison.k,
              overlap=comparison.overlap),
+        text(verdict_key(comparison.rho), language),
         text("compare.circular" if comparison.by_construction else "compare.independent", language),
     ]  # fmt: skip
     if head.form is MapForm.QUERY_ROW:

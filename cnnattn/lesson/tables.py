@@ -13,6 +13,11 @@ import numpy as np
 from cnnattn.i18n import text
 
 SMALLEST_DECIMAL = 1e-3  # weights below this are written as m.m×10⁻ⁿ, so no positive weight reads "0.0000"
+SMALLEST_RATIO = 0.01  # ratios to the uniform weight below this are written as m.m×10⁻ⁿ, not "0.00"
+# What the lesson's texts say instead of m.m×10⁻ⁿ: the first bound a weight is under, smallest first.
+TINY_WEIGHTS = (
+    (1e-9, "weight.tiny.billion"), (1e-6, "weight.tiny.million"), (SMALLEST_DECIMAL, "weight.tiny.thousand")
+)  # fmt: skip
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 
@@ -43,7 +48,32 @@ def format_weight(value: float, decimals: int = 4) -> str:
 
 def format_ratio(value: float) -> str:
     """How many times the uniform weight: two decimals, scientific when that would read 0.00."""
-    return f"{value:.2f}" if value >= 0.01 or value <= 0.0 else scientific(value)
+    return f"{value:.2f}" if value >= SMALLEST_RATIO or value <= 0.0 else scientific(value)
+
+
+def plain_weight(value: float, language: str) -> str:
+    """A weight in words a student reads at a glance: four decimals from 0.001 up, below that how small it
+    is ("practically zero (less than one in a billion)" rather than 3.7×10⁻³⁵)."""
+    value = float(value)
+    for bound, key in TINY_WEIGHTS:
+        if value < bound:
+            return text(key, language)
+    return f"{value:.4f}"
+
+
+def cell_weight(weight: float, n: int, language: str) -> dict[str, str]:
+    """The cell texts' {weight}, {compared} (against the uniform weight 1/n) and {exact}: plain words first,
+    and where they stand for a number written m.m×10⁻ⁿ, that number in a closed <details> block."""
+    weight = float(weight)
+    ratio = weight * n
+    compared = "cell.times_uniform" if ratio >= SMALLEST_RATIO else "cell.below_uniform"
+    tiny = weight < SMALLEST_DECIMAL or ratio < SMALLEST_RATIO
+    exact = text("cell.exact", language, weight=format_weight(weight), ratio=format_ratio(ratio), n=n)
+    return {
+        "weight": plain_weight(weight, language),
+        "compared": text(compared, language, ratio=ratio, n=n),
+        "exact": exact if tiny else "",
+    }
 
 
 def softmax64(scores: np.ndarray, temperature: float) -> np.ndarray:

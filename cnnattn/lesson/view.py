@@ -26,8 +26,8 @@ from cnnattn.lesson.render import draw_grid, draw_region, mark_cell, score_overl
 from cnnattn.lesson.settings import TEMPERATURE_RANGE, TOP1, LessonSettings
 from cnnattn.lesson.tables import (
     Table,
+    cell_weight,
     format_percent,
-    format_ratio,
     format_weight,
     grid_table,
     softmax64,
@@ -37,7 +37,7 @@ from cnnattn.render import fit_within, mark_query, overlay
 
 __all__ = [
     "MAX_SIDE", "TEMPERATURE_RANGE", "TOP1", "LessonSettings", "LessonView", "Table", "cell_query",
-    "compare_images", "lesson_view", "link_note", "link_params", "parse_params",
+    "compare_images", "lesson_view", "link_note", "link_params", "parse_params", "readout_text",
 ]  # fmt: skip
 
 MAX_SIDE = 768  # display size of the lesson's images, in pixels on the longer side
@@ -145,8 +145,8 @@ def _pooling_view(heads, head: Head, index: int, encoded: Encoded, settings: Les
     shown = softmax64(L.scores, L.temperature)  # the table's weights: float64, no underflow to 0
     row, col = divmod(grid_cell(settings.query, (h, w)), w)
     cell_text = text(
-        "pool.cell", language, row=row + 1, col=col + 1, score=L.scores[row, col],
-        weight=format_weight(shown[row, col]), ratio=format_ratio(shown[row, col] * n), n=n,
+        "pool.cell", language, row=row + 1, col=col + 1, score=L.scores[row, col], n=n,
+        **cell_weight(shown[row, col], n, language),
     )  # fmt: skip
     return _Built(
         about, steps, L.scores, L.weights,
@@ -190,7 +190,7 @@ def _query_view(heads, head: Head, index: int, encoded: Encoded, settings: Lesso
     )
     cell_text = text(
         "self.cell", language, row=row + 1, col=col + 1, dot=Q.dots[row, col], scaled=Q.scaled[row, col],
-        weight=format_weight(shown[row, col]),
+        **cell_weight(shown[row, col], h * w, language),
     )  # fmt: skip
     return _Built(
         about, steps, Q.dots, Q.weights,
@@ -231,7 +231,29 @@ def lesson_view(
         marked(score_overlay(shown, built.first, settings.colormap, settings.opacity)),
         marked(draw_region(overlay(shown, weights, settings.colormap, settings.opacity), readout.region)),
     )
-    readout_text = text(
+    return LessonView(
+        head_text=built.head_text,
+        step_texts=built.steps,
+        images=images,
+        scores=built.scores,
+        weights=built.weights_table,
+        step3=built.step3,
+        cell_text=built.cell_text,
+        readout_text=readout_text(readout, language),
+        summary=summary,
+        weights_grid=weights,
+        class_index=built.class_index,
+        head_name=head_name(head, head_id.index, language),
+        class_label=class_names(language)[built.class_index],
+        image_labels=(text("lesson.step1_image", language), text("lesson.step2_image", language, share=settings.share)),
+        cell=built.cell,
+    )
+
+
+def readout_text(readout: readouts.Readout, language: str) -> str:
+    """The readout under step 2 (lesson_format.js's `readout` writes the same): the summary and the top-k
+    mass in plain words, entropy and exp(H) in a closed "exact numbers" block."""
+    return text(
         "readout",
         language,
         entropy=readout.entropy,
@@ -241,24 +263,7 @@ def lesson_view(
         mass=readout.top_k_mass,
         share=readout.share,
         positions=count("count.position", int(readout.region.sum()), language),
-        summary=summary,
-    )
-    return LessonView(
-        head_text=built.head_text,
-        step_texts=built.steps,
-        images=images,
-        scores=built.scores,
-        weights=built.weights_table,
-        step3=built.step3,
-        cell_text=built.cell_text,
-        readout_text=readout_text,
-        summary=summary,
-        weights_grid=weights,
-        class_index=built.class_index,
-        head_name=head_name(head, head_id.index, language),
-        class_label=class_names(language)[built.class_index],
-        image_labels=(text("lesson.step1_image", language), text("lesson.step2_image", language, share=settings.share)),
-        cell=built.cell,
+        summary=readouts.summary(readout, language),
     )
 
 

@@ -47,9 +47,9 @@ from cnnattn.maps import upsample
 from cnnattn.training import objectives as O
 from cnnattn.training.coco import COCO_STUFF_FIRST_ID, coco_photos, coco_queries, object_ratios
 from cnnattn.training.data import find_labelled_images
+from cnnattn.training.options import CHECK_IMAGES
 from cnnattn.training.splits import SPLITS, split_of
 
-CHECK_IMAGES = 20  # the check block: every figure over the first 20 photos (and COCO photos) ...
 CHECK_PERTURBATION_IMAGES = 5  # ... and insertion/deletion over the first 5 (each costs ~300 backbone passes)
 EVIDENCE_QUANTILE = 0.75  # "evidence cells": the quarter of cells with the largest w_c . x_p for the predicted class
 COLLAPSE = 0.9  # a map with more than this on one cell counts as collapsed
@@ -507,37 +507,6 @@ def render_markdown(result: dict, cards: dict[str, dict] | None = None) -> str:
     from cnnattn.training.report import render
 
     return render(result, cards or {})
-
-
-def add_arguments(parser) -> None:
-    """Options of `cnnattn evaluate` (the parser lives in cli.py)."""
-    parser.add_argument("data", type=Path, help="labelled folder (<wnid>_<name>.JPEG files or an ImageFolder tree)")
-    parser.add_argument(
-        "--split",
-        default="held_out",
-        choices=[*SPLITS, "all"],
-        help="which photos of the folder, by the fixed file-name split (default: held_out; use all for a folder "
-        "the heads were never trained on)",
-    )
-    parser.add_argument("--checkpoints", type=Path, default=DEFAULT_CHECKPOINT_DIR, help="default: the shipped heads")
-    parser.add_argument("--backbone", default=DEFAULT_BACKBONE)
-    parser.add_argument("--short-side", type=int, help="input short side (default: the app's calibrated default)")
-    parser.add_argument("--coco", type=Path, help="coco128-style folder with semantic masks (default: skip COCO)")
-    parser.add_argument("--max-images", type=int, help="only the first N photos of the split")
-    parser.add_argument("--perturbation-images", type=int, default=100, help="photos for insertion/deletion (100)")
-    parser.add_argument("--coco-images", type=int, help="only the first N COCO photos of the split")
-    parser.add_argument("--steps", type=int, default=16, help="insertion/deletion steps per curve (16)")
-    parser.add_argument("--check-images", type=int, default=CHECK_IMAGES, help="size of the check block (20)")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--report", type=Path, help="write a markdown report here (default: print it only)")
-    parser.add_argument("--json", type=Path, dest="json_path", help="write every figure and per-photo record here")
-    parser.add_argument("--update-cards", action="store_true", help="write the figures into the checkpoints' cards")
-    parser.add_argument(
-        "--no-references",
-        action="store_true",
-        help="insertion/deletion of the heads and Grad-CAM only (not the class map, mean, random, centred maps)",
-    )
-    parser.add_argument("--threads", type=int, help="torch CPU threads; 1 is fastest on a machine other jobs keep busy")
 
 
 def run(args) -> int:

@@ -71,14 +71,15 @@ def _simple_entry(index: int, head: dict, objects: dict | None) -> dict:
     }
 
 
-def _unique(entries: list[dict], order_key) -> list[dict]:
-    """Number repeated names in the order of `order_key` (most of the property first)."""
+def _unique(entries: list[dict]) -> list[dict]:
+    """Number repeated names in head order: the app shows "head 2: Nearby and similar 1" before
+    "head 3: Nearby and similar 2", never a 3 before a 1. `entries` come in head order."""
     groups: dict[str, list[dict]] = {}
     for entry in entries:
         groups.setdefault(entry["name"]["en"], []).append(entry)
     for group in groups.values():
         if len(group) > 1:
-            for rank, entry in enumerate(sorted(group, key=order_key), start=1):
+            for rank, entry in enumerate(group, start=1):
                 entry["name"] = {"en": f"{entry['name']['en']} {rank}", "zh": f"{entry['name']['zh']} {rank}"}
     return entries
 
@@ -118,11 +119,9 @@ def name_heads(kind: str, summary: dict, split: str | None, num_heads: int) -> l
     if kind == "simple":
         heads = summary["simple"]["per_head"]
         entries = [_simple_entry(k, head, coco.get("simple_objects")) for k, head in enumerate(heads)]
-        entries = _unique(entries, lambda e: -e["measured"]["evidence_mass"])
     else:
         objects = coco.get("self_objects")
         entries = [_self_entry(k, objects["per_head"][k] if objects else None, None) for k in range(num_heads)]
-        entries = _unique(entries, lambda e: -(e["measured"]["coco_object_over_share"] or 0))
     for entry in entries:
         entry["measured"]["split"] = split
-    return entries
+    return _unique(entries)

@@ -23,9 +23,9 @@ from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, save_head
 from cnnattn.training import fit
 from cnnattn.training.data import default_cache_dir, find_labelled_images
 from cnnattn.training.features import ViewSpec, coco_features, load_dataset, preprocessing_for
+from cnnattn.training.options import KINDS
 from cnnattn.training.splits import split_of
 
-KINDS = ("simple", "self")
 # The configurations chosen on the validation split (docs/HEADS.md shows the runs they won against,
 # `python -m cnnattn.training.ablation` makes them).
 CHOSEN: dict[str, fit.SimpleObjective | fit.SelfObjective] = {
@@ -163,31 +163,6 @@ def train_kind(
     if out_dir is not None:
         save_head(Path(out_dir), backbone_name, kind, head, card)
     return head, card
-
-
-def add_arguments(parser) -> None:
-    """Options of `cnnattn train` (the parser lives in cli.py)."""
-    parser.add_argument("data", type=Path, help="labelled folder (<wnid>_<name>.JPEG files or an ImageFolder tree)")
-    parser.add_argument("--kind", choices=[*KINDS, "all"], default="all", help="which head to train (default: all)")
-    parser.add_argument("--backbone", default=DEFAULT_BACKBONE)
-    parser.add_argument(
-        "--set",
-        dest="settings",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="change one setting of the chosen objective, e.g. --set num_heads=4 --set diversity_weight=0 "
-        "(fields of SimpleObjective / SelfObjective in cnnattn/training/fit.py); repeatable",
-    )
-    parser.add_argument("--short-side", type=int, help="input short side (default: the calibrated default)")
-    parser.add_argument("--coco", type=Path, help="coco128 folder with semantic masks: validation figure for self")
-    parser.add_argument("--max-images", type=int, help="only the first N files (quick runs)")
-    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default)")
-    parser.add_argument(
-        "--cache-dir", type=Path, help="feature cache (default: $XDG_CACHE_HOME/cnnattn or ~/.cache/cnnattn)"
-    )
-    parser.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT_DIR, help="checkpoint folder (default: shipped)")
-    parser.add_argument("--threads", type=int, help="torch CPU threads; 1 is fastest on a machine other jobs keep busy")
 
 
 def run(args) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import json
 import shutil
 import tempfile
@@ -19,10 +20,15 @@ from cnnattn.pipeline import Pipeline
 from cnnattn.webapp import memory
 from cnnattn.webapp.errors import UserError
 from cnnattn.webapp.explore import ExploreTab
-from cnnattn.webapp.gradio_internals import lazy_session_configs, limit_jobs_per_session
+from cnnattn.webapp.gradio_internals import (
+    drop_update_marker_from_html_props,
+    lazy_session_configs,
+    limit_jobs_per_session,
+)
 from cnnattn.webapp.lesson import LessonTab
 from cnnattn.webapp.strings import WEB_STRINGS, relabelled, say
 from cnnattn.webapp.theme import PAGE_CSS, accessible_theme
+from cnnattn.webapp.view import static_text
 
 # Public-server settings; docs/DEPLOYMENT.md explains each one.
 QUEUE_SIZE = 100  # jobs waiting in the whole server: a class of 30 with a few events each
@@ -35,8 +41,7 @@ def example_photos() -> list[str]:
     """Photos shipped inside installed packages (never development data), copied once into a temp
     folder: gradio serves only files under the working directory or the temp dir, and an installed
     cnnattn runs from anywhere, with site-packages elsewhere (allowed_paths stays empty)."""
-    import matplotlib
-    import sklearn
+    import matplotlib  # imported already: the overlays' colormaps
     from gradio.media import get_image
 
     sources = [
@@ -44,10 +49,16 @@ def example_photos() -> list[str]:
         get_image("lion.jpg"),
         str(Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"),
         get_image("tower.jpg"),
-        str(Path(sklearn.__file__).parent / "datasets" / "images" / "flower.jpg"),
+        str(package_folder("sklearn") / "datasets" / "images" / "flower.jpg"),
     ]
     folder = Path(tempfile.mkdtemp(prefix="cnnattn-examples-"))
     return [str(shutil.copy(source, folder / Path(source).name)) for source in sources]
+
+
+def package_folder(name: str) -> Path:
+    """An installed package's folder, found without importing it: importing sklearn loads scipy, over a
+    second of the app's start for one photo's path."""
+    return Path(importlib.util.find_spec(name).origin).parent
 
 
 def head_temperatures(explainer: Explainer, temperature: float, class_temperature: float) -> dict[str, float]:
@@ -77,6 +88,7 @@ def build_app(pipeline: Pipeline | Explainer) -> gr.Blocks:
     the model elsewhere); an Explainer is wrapped in a local Pipeline."""
     if isinstance(pipeline, Explainer):
         pipeline = Pipeline(pipeline, capacity=32)
+    drop_update_marker_from_html_props()  # the Lesson's view survives updates sent before its tab is opened
     output_dir = Path(tempfile.mkdtemp(prefix="cnnattn-outputs-"))  # frozen webcam frames, downloads
     explore = ExploreTab(pipeline, example_photos(), output_dir)
     lesson = LessonTab(pipeline, example_photos(), output_dir)
@@ -100,6 +112,8 @@ def build_app(pipeline: Pipeline | Explainer) -> gr.Blocks:
         )
         layout = [pair for pair in pairs if is_layout(pair[0])]
         language.change(None, language, [c for c, _, _ in layout], js=relabel_in_browser(layout), api_name=False)
+        demo.load(None, None, None, js=static_text("page.js"), api_name=False)
+        language.change(None, language, None, js="(lang) => { window.cnnattnPage?.setLanguage(lang); }", api_name=False)
     return demo
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnattn.explain import Explainer, Explanation
+from cnnattn.heads import HeadId
 from cnnattn.payload import display_photo
 from cnnattn.pipeline import Pipeline
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, mark_query, overlay
@@ -82,6 +83,11 @@ def explain_as_shown(pipeline: Pipeline, data: bytes, settings: ViewSettings, cl
     return display_photo(photo), explanation
 
 
+def file_stem(head: HeadId) -> str:
+    """A map's file name, its head counted from 1 as on screen: "class", "simple-1" (JSON keeps 0-based ids)."""
+    return head.kind if head.single else f"{head.kind}-{head.index + 1}"
+
+
 def write_downloads(folder: Path, shown, explanation: Explanation, settings: ViewSettings, name: str) -> list[Path]:
     """Overlay PNGs of the maps shown, weights.json (with the settings) and weights.npy, plus one zip of all."""
     folder = folder / uuid.uuid4().hex
@@ -94,7 +100,7 @@ def write_downloads(folder: Path, shown, explanation: Explanation, settings: Vie
         image = overlay(shown, attention_map.weights, settings.colormap, settings.opacity, vmax)
         if attention_map.query is not None:
             image = mark_query(image, attention_map.query)
-        files[f"{str(attention_map.head).replace('/', '-')}.png"] = png_bytes(image)
+        files[f"{file_stem(attention_map.head)}.png"] = png_bytes(image)
     record = explanation.to_json(name) | {"settings": asdict(settings)}
     record["maps"] = [m.to_json() for m in chosen]
     files["weights.json"] = json.dumps(record, ensure_ascii=False).encode("utf-8")

@@ -55,3 +55,24 @@ def user_errors(handler: Callable) -> Callable:
             raise gr.Error(error_message(exc, _language(signature.bind_partial(*args, **kwargs)))) from exc
 
     return wrapped
+
+
+def as_notice(handler: Callable, cleared: tuple) -> Callable:
+    """The page's photo paths (upload, example, webcam frame): a refused photo becomes one sentence in the
+    notice (the first output) and `cleared` for the other outputs, so gradio marks no component with an
+    error and the previous answer does not stay beside the sentence (CLEAR_REFUSED then clears the photo
+    input in the browser). Public endpoints keep raising, for scripts."""
+
+    def noticed(*args):
+        try:
+            return ("", *handler(*args))
+        except gr.Error as exc:
+            return (exc.message, *cleared)
+
+    noticed.__name__ = noticed.__qualname__ = handler.__name__  # the event's name in gradio's config
+    return noticed
+
+
+# js of a browser-only step after an upload's answer: a refused file leaves the photo input (it would show a
+# broken image). Not a server output of the upload: gradio 6.31 then rebuilt the input with its first label.
+CLEAR_REFUSED = "(notice) => (notice ? null : undefined)"

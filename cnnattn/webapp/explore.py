@@ -11,8 +11,8 @@ from cnnattn.labels import class_names
 from cnnattn.pipeline import Pipeline, SingleFlightCache, content_key
 from cnnattn.render.outputs import sweep
 from cnnattn.webapp.downloads import ViewSettings, explain_as_shown, write_downloads
-from cnnattn.webapp.errors import UserError, user_errors
-from cnnattn.webapp.gradio_internals import pass_raw_upload
+from cnnattn.webapp.errors import CLEAR_REFUSED, UserError, as_notice, user_errors
+from cnnattn.webapp.gradio_internals import raw_upload_image
 from cnnattn.webapp.strings import WEB_STRINGS, say
 from cnnattn.webapp.view import attention_view
 
@@ -70,12 +70,11 @@ class ExploreTab:
             self.intro = gr.Markdown(say("explore.intro", "en", backbone=self.explainer.backbone.name))
             with gr.Row():
                 with gr.Column(scale=1, min_width=280):
-                    self.image = pass_raw_upload(
-                        gr.Image(
-                            label=say("explore.photo"), type="filepath", sources=["upload", "webcam", "clipboard"],
-                            elem_id="photo",
-                        )
+                    self.image = raw_upload_image(
+                        label=say("explore.photo"), type="filepath", sources=["upload", "webcam", "clipboard"],
+                        elem_id="photo",
                     )  # fmt: skip
+                    self.notice = gr.Markdown(elem_id="explore-notice")  # a refused photo, in one sentence
                     self.run = gr.Button(say("explore.run"), variant="primary", elem_id="explain")
                     self.examples_box = gr.Examples(  # named, so each example button has a text (axe: button-name)
                         self.examples,
@@ -111,15 +110,26 @@ class ExploreTab:
 
     def wire(self, language: gr.Radio) -> None:
         self.class_choice.change(None, self.class_choice, self.class_index, js="(chosen) => chosen", api_name=False)
-        answer = dict(fn=self.explain, inputs=[self.image, self.class_index, language])
-        answer |= dict(outputs=[self.predictions, self.view, self.notes], concurrency_limit=EXPLAIN_CONCURRENCY)
-        self.run.click(**answer, api_name="explain")
-        self.image.change(**dict(answer, fn=self.explain_if_photo), api_name=False)
+        answered = [self.predictions, self.view, self.notes]
+        # One concurrency group for every answer to a photo, whichever control asked for it.
+        answer = dict(fn=self.explain, inputs=[self.image, self.class_index, language], outputs=answered)
+        answer |= dict(concurrency_limit=EXPLAIN_CONCURRENCY, concurrency_id="explain")
+        self.api_button = gr.Button(visible=False)  # the public endpoint raises; the page shows a notice
+        self.api_button.click(**answer, api_name="explain")
+        # The page's photo paths. `input` fires once per upload, webcam shot, paste or clear (gradio's `change`
+        # fires twice when a photo replaces another); an example fills the photo without it, hence its own event.
+        cleared = (None, None, "")  # a refused photo: the top-5, the maps and the notes go (the photo: CLEAR_REFUSED)
+        shown = dict(answer, fn=as_notice(self.explain_if_photo, cleared), api_name=False)
+        shown["outputs"] = [self.notice, *answered]
+        clear = dict(fn=None, inputs=self.notice, outputs=self.image, js=CLEAR_REFUSED, api_name=False)
+        self.run.click(**dict(shown, fn=as_notice(self.explain, cleared))).then(**clear)  # no photo: say so
+        self.image.input(**shown).then(**clear)
+        self.examples_box.load_input_event.then(**shown)
         chosen = dict(answer, inputs=[self.image, self.class_choice, language])
         self.class_choice.input(**dict(chosen, fn=self.explain_if_photo), api_name=False)
         relabel = dict(inputs=[language, self.class_choice], outputs=self.class_choice, api_name=False, queue=False)
         language.change(self.relabel_examples, language, self.examples_box.dataset, api_name=False, queue=False)
-        language.change(self.relabel, **relabel).then(**dict(answer, fn=self.explain_if_photo), api_name=False)
+        language.change(self.relabel, **relabel).then(**shown)
         self.download_button.click(
             self.download,
             [self.image, self.settings, self.class_index, language],
@@ -138,7 +148,8 @@ class ExploreTab:
         )
         payload = payload | {"language": language, "class_label": class_names(language)[payload["class_index"]]}
         predictions = {p["label"]: p["prob"] for p in payload["predictions"]}
-        notes = "\n".join(f"- {note}" for note in [payload["calibration"], *self.explainer.notes_text(language)])
+        notes = [payload["calibration"], *payload["notes"], *self.explainer.notes_text(language)]
+        notes = "\n".join(f"- {note}" for note in notes)
         return predictions, payload, notes
 
     def explain_if_photo(self, image: str | None, class_index: int = TOP1, language: str = "en"):

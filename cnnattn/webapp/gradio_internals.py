@@ -1,8 +1,9 @@
 """Everything that reaches into gradio's internals, checked against the gradio versions it was written for.
 
-Three patches: uploads reach cnnattn's safe loader as raw paths (not gradio's PIL preprocessing), one
-session may have only a few jobs waiting or running at once (gradio has no such setting), and a new
-session no longer builds every component's config on the server's event loop before its first job.
+Uploads reach cnnattn's safe loader as raw paths (not gradio's PIL preprocessing); an update of a gr.HTML
+keeps the view's props; one session may have only a few jobs waiting or running at once (gradio has no such
+setting); and a new session no longer builds every component's config on the server's event loop before its
+first job.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import asyncio
 from types import SimpleNamespace
 
 import gradio as gr
-from gradio import state_holder
+from gradio import blocks, state_holder
 
 SUPPORTED = ((6, 31), (7, 0))  # [low, high) as (major, minor): the queue internals below are gradio 6.31's
 
@@ -28,25 +29,56 @@ def check_version(version: str = gr.__version__) -> None:
         )
 
 
-def pass_raw_upload(component: gr.Image) -> gr.Image:
-    """Hand the raw upload path to cnnattn's safe loader instead of gradio's PIL preprocessing.
+RAW_UPLOADS: set[str] = set()  # elem_ids of the image inputs whose uploads reach the safe loader raw
 
-    Gradio opens uploads with PIL before any check (a decompression bomb or a text file fails
-    there with an opaque error). Overriding `preprocess` on the instance, not by subclassing,
-    keeps the stock frontend: gradio serves any subclass as a custom component.
-    """
+
+def raw_upload_image(**options) -> gr.Image:
+    """A gr.Image (the options of gr.Image, an `elem_id` required) whose uploads reach cnnattn's safe loader
+    as raw paths instead of gradio's PIL preprocessing, which opens a file before any check (a decompression
+    bomb or a text file fails there with an opaque error and an error badge on every output).
+
+    Marked by its elem_id and patched on the class: gradio rebuilds a session's copy of a component from its
+    class and constructor arguments whenever an event updates it (a relabel on a language switch), which
+    dropped a patch of the instance; the elem_id is among those arguments, and the page keeps gradio's own
+    image component."""
     check_version()
-    stock = component.preprocess
+    if getattr(gr.Image.preprocess, "passes_raw_uploads", False) is False:
+        stock = gr.Image.preprocess
 
-    def preprocess(payload):
-        if payload is None:
-            return None
-        if payload.url and payload.url.startswith("data:"):
-            return stock(payload)  # webcam/clipboard data URLs: gradio writes them to a file
-        return payload.path
+        def preprocess(self, payload):
+            if self.elem_id not in RAW_UPLOADS or payload is None:
+                return stock(self, payload)
+            if payload.url and payload.url.startswith("data:"):
+                return stock(self, payload)  # webcam/clipboard data URLs: gradio writes them to a file
+            return payload.path
 
-    component.preprocess = preprocess
-    return component
+        preprocess.passes_raw_uploads = True
+        gr.Image.preprocess = preprocess
+    RAW_UPLOADS.add(options["elem_id"])
+    return gr.Image(**options)
+
+
+def drop_update_marker_from_html_props() -> None:
+    """gradio 6.31 sends an update of a gr.HTML (gr.skip() included) as `props: {"__type__": "update"}`: every
+    key outside HTML's signature becomes a template prop, the update marker too. A page that mounts the view
+    later (its tab opened by a click) then builds it from those props alone, without the colour tables and
+    strings it was created with, and the view fails to load. Process-wide and idempotent."""
+    check_version()
+    stock = blocks.postprocess_update_dict
+    if getattr(stock, "drops_update_marker", False):
+        return
+
+    def postprocess_update_dict(block, update_dict, postprocess=True):
+        result = stock(block=block, update_dict=update_dict, postprocess=postprocess)
+        props = result.get("props")
+        if isinstance(props, dict):
+            props.pop("__type__", None)
+            if not props:
+                del result["props"]
+        return result
+
+    postprocess_update_dict.drops_update_marker = True
+    blocks.postprocess_update_dict = postprocess_update_dict
 
 
 def limit_jobs_per_session(demo: gr.Blocks, limit: int) -> None:

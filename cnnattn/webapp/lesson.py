@@ -15,10 +15,10 @@ from cnnattn.i18n import resolve_language
 from cnnattn.labels import class_names
 from cnnattn.lesson.links import parse_params
 from cnnattn.lesson.settings import TOP1, LessonSettings
-from cnnattn.webapp.errors import user_errors
-from cnnattn.webapp.explore import read_upload
-from cnnattn.webapp.gradio_internals import pass_raw_upload
-from cnnattn.webapp.lesson_api import PARAMETERS, READ_SETTINGS, as_notice, with_settings
+from cnnattn.webapp.errors import CLEAR_REFUSED, as_notice, user_errors
+from cnnattn.webapp.explore import example_name, read_upload
+from cnnattn.webapp.gradio_internals import raw_upload_image
+from cnnattn.webapp.lesson_api import PARAMETERS, READ_SETTINGS, with_settings
 from cnnattn.webapp.lesson_checks import LessonChecks
 from cnnattn.webapp.strings import say
 from cnnattn.webapp.view import attention_view, static_text
@@ -62,18 +62,16 @@ class LessonTab(LessonChecks):
         return self.tab
 
     def _render_inputs(self, defaults: LessonSettings) -> None:
-        self.image = pass_raw_upload(
-            gr.Image(
-                label=say("lesson.photo"),
-                type="filepath",
-                sources=["upload", "clipboard"],
-                elem_id="lesson-photo",
-                height=260,
-            )
+        self.image = raw_upload_image(
+            label=say("lesson.photo"),
+            type="filepath",
+            sources=["upload", "clipboard"],
+            elem_id="lesson-photo",
+            height=260,
         )
         self.notice = gr.Markdown(elem_id="lesson-notice")
         self.example = gr.Dropdown(
-            list(self.examples), value=None, label=say("lesson.example"), elem_id="lesson-example"
+            self.example_choices("en"), value=None, label=say("lesson.example"), elem_id="lesson-example"
         )
         self.class_choice = gr.Dropdown(
             class_options("en"), value=TOP1, label=say("lesson.class"), elem_id="lesson-class"
@@ -95,6 +93,7 @@ class LessonTab(LessonChecks):
         self.link_note = gr.Markdown(elem_id="lesson-link-note")
         self.browser_language = gr.Textbox(visible=False)  # navigator.language, filled on page load
         self.opened = gr.Textbox(visible=False)  # "lesson" when the page's link asks for this tab
+        self.linked_example = gr.Textbox(visible=False)  # the example a link asks for (restore sets it)
         # The view's settings travel in these when the page asks the server (READ_SETTINGS fills them).
         self.hidden = {
             name: gr.Textbox(str(default), visible=False)
@@ -148,7 +147,7 @@ class LessonTab(LessonChecks):
         """(component, i18n key, attribute) pairs a language switch updates."""
         pairs = [(self.tab, "tab.lesson", "label"), (self.intro, "lesson.intro", "value")]
         pairs += [(self.order, "lesson.order", "value"), (self.image, "lesson.photo", "label")]
-        pairs += [(self.example, "lesson.example", "label"), (self.layer, "lesson.layer", "label")]
+        pairs += [(self.layer, "lesson.layer", "label")]  # the example list: relabel_examples
         pairs += [(self.guess_mode, "lesson.guess_mode", "label"), (self.webcam_box, "lesson.webcam", "label")]
         pairs += [(self.webcam, "lesson.webcam_in", "label"), (self.live, "lesson.webcam_live", "label")]
         pairs += [(self.freeze_button, "lesson.freeze", "value"), (self.link, "lesson.link", "label")]
@@ -156,6 +155,8 @@ class LessonTab(LessonChecks):
         pairs += [(self.sanity_button, "lesson.sanity_run", "value"), (self.occlusion_box, "lesson.occlusion", "label")]
         pairs += [(self.cover, "lesson.occlude_share", "label"), (self.occlude_button, "lesson.occlude_run", "value")]
         pairs += [(self.deletion_button, "lesson.deletion_run", "value")]
+        pairs += [(self.scores, "lesson.scores_table", "label"), (self.weights, "lesson.weights_table", "label")]
+        pairs += [(self.step3, "lesson.step3_table", "label")]
         pairs += [(self.occluded, "lesson.occluded_image", "label alt_text")]
         pairs += [(self.curve, "lesson.deletion_image", "label alt_text")]
         return pairs
@@ -170,18 +171,21 @@ class LessonTab(LessonChecks):
         # The public endpoint raises; the page's upload shows a refused file as one sentence instead.
         self.api_button = gr.Button(visible=False)
         self.api_button.click(photo, [self.image, *settings], [self.example, *answered], api_name="lesson")
+        cleared = (None, None, *self.blank_answer())  # a refused photo: the photo, the example and the answer go
+        clear = dict(fn=None, inputs=self.notice, outputs=self.image, js=CLEAR_REFUSED, api_name=False)
         self.image.upload(
-            as_notice(photo, 1 + len(answered)),
+            as_notice(photo, cleared[1:]),
             [self.image, *settings],
             [self.notice, self.example, *answered],
             api_name=False,
             **read,
-        )
-        example = as_notice(user_errors(with_settings(self.example_photo)), 1 + len(answered))
-        # A chosen example, or one a link asks for (restore sets it): a page without one runs no job on load.
-        self.example.change(
-            example, [self.example, *settings], [self.notice, self.image, *answered], api_name=False, **read
-        )
+        ).then(**clear)
+        # An example the visitor picks (`input`: not when a photo clears the list), or one a link asks for.
+        example = as_notice(user_errors(with_settings(self.example_photo)), cleared[1:])
+        shown = dict(outputs=[self.notice, self.image, *answered], api_name=False, **read)
+        self.example.input(example, [self.example, *settings], **shown)
+        self.linked_example.change(example, [self.linked_example, *settings], **shown)
+        self.view.change(None, None, self.guess_md, js="() => ''", api_name=False)  # a new answer: no old verdict
         answer = dict(fn=user_errors(with_settings(self.answer_if_photo)), inputs=[self.image, self.example, *settings])
         answer |= dict(outputs=answered, api_name=False, **read)
         self.class_choice.change(None, self.class_choice, self.class_index, js="(chosen) => chosen", api_name=False)
@@ -201,13 +205,14 @@ class LessonTab(LessonChecks):
         language.change(
             self.relabel, [language, self.class_choice], self.class_choice, api_name=False, queue=False
         ).then(**answer)
+        language.change(self.relabel_examples, [language, self.example], self.example, api_name=False, queue=False)
         self._wire_checks(settings, read)
         self._wire_webcam(language, settings, answered, read)
         for script in LESSON_TEXTS:
             demo.load(None, None, None, js=script, api_name=False)
         # The example last: its change event reads the settings when it is set, so the link's must be in place.
         restored = [language, self.class_choice, self.class_index, self.layer, *self.hidden.values(), self.opened]
-        restored.append(self.example)
+        restored += [self.example, self.linked_example]
         load = dict(api_name=False, queue=False, js="() => navigator.language || 'en'")
         loaded = demo.load(self.restore, self.browser_language, restored, **load)
         loaded.then(None, self.opened, tabs, js=OPEN_TAB, api_name=False)
@@ -241,10 +246,11 @@ class LessonTab(LessonChecks):
             concurrency_limit=1,
             api_name=False,
         )
-        photo = as_notice(user_errors(with_settings(self.photo)), 1 + len(answered))
+        photo = as_notice(user_errors(with_settings(self.photo)), (None, *self.blank_answer()))
+        outputs = [self.notice, self.example, *answered]
         self.freeze_button.click(
             user_errors(self.freeze), [self.last_frame, language], self.image, api_name=False
-        ).then(photo, [self.image, *settings], [self.notice, self.example, *answered], api_name=False, **read)
+        ).then(photo, [self.image, *settings], outputs, api_name=False, **read)
 
     # Handlers: each takes the photo's path and one LessonSettings (with_settings builds it).
 
@@ -257,6 +263,13 @@ class LessonTab(LessonChecks):
             return (gr.skip(),) * ANSWERED
         path = self.examples[name]
         return (path, *self.answer(path, name, settings))
+
+    @staticmethod
+    def blank_answer() -> tuple:
+        """The view and the 12 texts with nothing in them (a refused photo leaves no earlier answer up)."""
+        blank_table = None
+        texts = ("", "", blank_table, "", blank_table, "", "", "", blank_table, "", "", gr.skip())
+        return (None, *texts)
 
     def answer(self, image: str | None, example: str | None, settings: LessonSettings) -> tuple:
         """The payload for the view (cached encoding: one backbone pass per photo) and the texts."""
@@ -278,6 +291,13 @@ class LessonTab(LessonChecks):
             return (gr.skip(),) * (ANSWERED - 1)
         return self.answer(image, example, settings)
 
+    def example_choices(self, language: str) -> list[tuple[str, str]]:
+        """The example list in `language` ("Grace Hopper", "猎豹"); its values stay the names links use."""
+        return [(example_name(stem, language), stem) for stem in self.examples]
+
+    def relabel_examples(self, language: str, example: str | None = None):
+        return gr.Dropdown(choices=self.example_choices(language), value=example, label=say("lesson.example", language))
+
     def relabel(self, language: str, class_index: int = TOP1):
         return gr.Dropdown(choices=class_options(language), value=class_index, label=say("lesson.class", language))
 
@@ -293,4 +313,6 @@ class LessonTab(LessonChecks):
         hidden = [settings.head, settings.temperature, *settings.query, settings.colormap, settings.opacity]
         hidden += [settings.shared_scale, settings.share, settings.top_k]
         opened = "lesson" if wants_lesson else ""
-        return (settings.language, settings.class_index, settings.class_index, settings.layer, *hidden, opened, example)
+        chosen = gr.skip() if example is None else example  # no example asked for: no job on page load
+        restored = (settings.language, settings.class_index, settings.class_index, settings.layer, *hidden, opened)
+        return (*restored, chosen, chosen)

@@ -8,8 +8,6 @@ import functools
 import inspect
 from collections.abc import Callable
 
-import gradio as gr
-
 from cnnattn.backbones import FINAL
 from cnnattn.lesson.settings import TOP1, LessonSettings
 
@@ -82,16 +80,3 @@ def with_settings(handler: Callable) -> Callable:
     endpoint.__signature__ = signature
     del endpoint.__wrapped__  # gradio must read the endpoint's signature, not the handler's
     return endpoint
-
-
-def as_notice(handler: Callable, outputs: int) -> Callable:
-    """Upload paths: a refused file becomes one sentence in the notice (first output) instead of an error
-    on every output; the other outputs keep what they showed."""
-
-    def noticed(*args):
-        try:
-            return ("", *handler(*args))
-        except gr.Error as exc:
-            return (exc.message, *(gr.skip() for _ in range(outputs)))
-
-    return noticed

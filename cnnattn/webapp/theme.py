@@ -11,6 +11,12 @@ import gradio as gr
 PAGE_CSS = (
     "#downloads:has(.empty), #lesson-occluded:has(.empty), #lesson-deletion:has(.empty) { display: none; }"
     ' html[data-lesson-class="hidden"] #lesson-class { display: none; }'  # set by static/lesson_texts.js
+    # Predict, then reveal: while the map is hidden, so is every text and table that would give it away.
+    " .gradio-container:has(#lesson-view [data-concealed='true']) :is(#lesson-step1, #lesson-scores, #lesson-step2,"
+    " #lesson-weights, #lesson-cell, #lesson-readout, #lesson-step3, #lesson-step3-table) { display: none; }"
+    # Before a photo the lesson's tables would show gradio's placeholder columns "1 2 3".
+    " .gradio-container:has(#lesson-view [data-empty='true']) :is(#lesson-scores, #lesson-weights,"
+    " #lesson-step3-table) { display: none; }"
 )
 
 

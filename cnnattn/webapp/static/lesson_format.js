@@ -52,6 +52,21 @@
     return formatValue(p, ".1%");
   }
 
+  // cnnattn.lesson.tables.plain_weight and cell_weight (TINY_WEIGHTS, SMALLEST_DECIMAL, SMALLEST_RATIO): a cell's
+  // weight in words, compared with the uniform weight, and the exact numbers in <details> where words replaced them.
+  const TINY_WEIGHTS = [[1e-9, "weight.tiny.billion"], [1e-6, "weight.tiny.million"], [1e-3, "weight.tiny.thousand"]];
+  function plainWeight(value, templates) {
+    const tiny = TINY_WEIGHTS.find(([bound]) => value < bound);
+    return tiny ? templates[tiny[1]] : value.toFixed(4);
+  }
+  function cellWeight(weight, n, templates) {
+    const ratio = weight * n;
+    const compared = format(templates[ratio >= 0.01 ? "cell.times_uniform" : "cell.below_uniform"], { ratio, n });
+    const tiny = weight < 1e-3 || ratio < 0.01;
+    const exact = tiny ? format(templates["cell.exact"], { weight: weightText(weight), ratio: ratioText(ratio), n }) : "";
+    return { weight: plainWeight(weight, templates), compared, exact };
+  }
+
   // Python's round(): halves go to the even neighbour.
   function roundHalfEven(value) {
     const nearest = Math.round(value);
@@ -60,6 +75,25 @@
 
   // Heaviest first; ties keep their order (numpy's stable argsort of -weights).
   const heaviestFirst = (weights) => Array.from(weights, (v, i) => i).sort((a, b) => weights[b] - weights[a] || a - b);
+
+  // cnnattn.analysis.readouts: when no place is named (FLAT, SCATTERED), the middle band, the place keys.
+  const FLAT = 0.9;
+  const SCATTERED = 0.3;
+  const CENTRE_BAND = 0.1;
+  const PLACE_KEYS = [["top left", "top", "top right"], ["left", "centre", "right"], ["bottom left", "bottom", "bottom right"]];
+  const band = (fraction) => (fraction < 0.5 - CENTRE_BAND ? 0 : fraction > 0.5 + CENTRE_BAND ? 2 : 1);
+
+  // readouts.where_it_sits: "flat", "scattered", or the band of the region's centre of mass.
+  function whereItSits(weights, region, [h, w], effective) {
+    if (effective >= FLAT * h * w) return "flat";
+    const cells = weights.map((v, i) => [v, ((i % w) + 0.5) / w, (Math.floor(i / w) + 0.5) / h]).filter((_, i) => region[i]);
+    const inside = cells.reduce((sum, [v]) => sum + v, 0);
+    const x = cells.reduce((sum, [v, cx]) => sum + v * cx, 0) / inside;
+    const y = cells.reduce((sum, [v, , cy]) => sum + v * cy, 0) / inside;
+    const squares = cells.reduce((sum, [v, cx, cy]) => sum + v * ((cx - x) ** 2 + (cy - y) ** 2), 0);
+    if (Math.sqrt(squares / inside) >= SCATTERED) return "scattered";  // readouts.spread_radius
+    return PLACE_KEYS[band(y)][band(x)];
+  }
 
   // cnnattn.analysis.readouts.read and summary, on (h*w) weights summing to 1.
   function readout(weights, [h, w], share, k, words) {
@@ -80,17 +114,11 @@
     }
     const region = new Array(n).fill(false);
     for (const i of order.slice(0, cells)) region[i] = true;
-    let inside = 0, x = 0, y = 0;
-    for (let i = 0; i < n; i++) {
-      if (!region[i]) continue;
-      inside += weights[i];
-      x += weights[i] * ((i % w) + 0.5) / w;
-      y += weights[i] * (Math.floor(i / w) + 0.5) / h;
-    }
-    const place = words.places[Math.min(Math.floor((y / inside) * 3), 2)][Math.min(Math.floor((x / inside) * 3), 2)];
     const effective = Math.exp(entropy);
     const summary = format(words.summary, {
-      percent: roundHalfEven(100 * share), cells, positions: n, place, effective,
+      percent: roundHalfEven(100 * share), cells, positions: n,
+      place: words.places[whereItSits(weights, region, [h, w], effective)],
+      equal: count(words.templates["count.position"], roundHalfEven(effective)),
     });
     const positions = count(words.templates["count.position"], cells);
     return { entropy, effective, n, k: topK, mass, share, positions, summary };
@@ -139,6 +167,6 @@
   }
 
   window.cnnattnLessonFormat = {
-    format, count, weightText, ratioText, percentText, heaviestFirst, readout, guess, link,
+    format, count, weightText, ratioText, percentText, cellWeight, heaviestFirst, readout, guess, link,
   };
 }

@@ -81,8 +81,7 @@
         title: t["lesson.step3_table"],
       },
       cell: F.format(t["pool.cell"], {
-        row: row + 1, col: col + 1, score: scores[s.cell], weight: F.weightText(weights[s.cell]),
-        ratio: F.ratioText(weights[s.cell] * n), n,
+        row: row + 1, col: col + 1, score: scores[s.cell], n, ...F.cellWeight(weights[s.cell], n, t),
       }),
       weights,
       own,
@@ -166,7 +165,8 @@
         title: t["table.step3.query"],
       },
       cell: F.format(t["self.cell"], {
-        row: row + 1, col: col + 1, dot: dots[s.cell], scaled: scaled[s.cell], weight: F.weightText(weights[s.cell]),
+        row: row + 1, col: col + 1, dot: dots[s.cell], scaled: scaled[s.cell],
+        ...F.cellWeight(weights[s.cell], h * w, t),
       }),
       weights,
       own,

@@ -4,11 +4,22 @@
 function readout(map, event) {
   const box = map.canvas.getBoundingClientRect();
   const query = [(event.clientX - box.left) / box.width, (event.clientY - box.top) / box.height];
-  const [row, col, h, w] = cellOf(map, query.map((v) => Math.min(Math.max(v, 0), 1)));
+  map.pointed = query.map((v) => Math.min(Math.max(v, 0), 1));
+  writeReadout(map);
+  return query;
+}
+
+// The weight under the pointer, for the map's current weights: paint() calls it again after any control
+// changed them. Nothing while the maps are hidden for a guess (the number would give the answer away).
+function writeReadout(map) {
+  if (!map.pointed || api.concealed) {
+    map.readout.textContent = "";
+    return;
+  }
+  const [row, col, h, w] = cellOf(map, map.pointed);
   const weight = map.weights[row * w + col];
   map.readout.textContent =
     `${say("view.row")} ${row + 1}, ${say("view.col")} ${col + 1}: ${weight.toFixed(4)} = ${(weight * h * w).toFixed(2)}× ${say("view.uniform")}`;
-  return query;
 }
 
 function setQuery(query) {

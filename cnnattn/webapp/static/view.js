@@ -1,7 +1,9 @@
 // The attention view: every head's map drawn from the payload, with controls that never ask the server.
 // Runs as gr.HTML's js_on_load after weights.js and draw.js (element, props and watch come from gradio).
 
-const language = () => (props.value && props.value.language) || props.language || "en";
+// The page's language (static/page.js sets it on every switch), then the answer's, then the view's own.
+const language = () =>
+  document.documentElement.dataset.cnnattnLanguage || (props.value && props.value.language) || props.language || "en";
 const say = (key) => (props.strings[language()] || props.strings.en)[key] || key;
 const state = {
   colormap: props.colormap, opacity: props.opacity, mode: "absolute", head: "all", query: [0.5, 0.5],
@@ -137,6 +139,7 @@ function paint(map) {
   }
   map.caption.textContent = caption(map);
   map.canvas.setAttribute("aria-label", caption(map));
+  writeReadout(map);
   if (map.entry.form === "query_row") placeMarker(map.marker, state.query);
 }
 
@@ -164,6 +167,7 @@ function draw() {
   api.draws += 1;
   api.lastDrawMs = performance.now() - start;
   element.dataset.draws = String(api.draws);
+  element.dataset.concealed = String(api.concealed);  // the page hides what would give a guess away
 }
 
 function figureFor(map) {
@@ -193,9 +197,11 @@ function relabel() {
 
 async function load(next) {
   attach();
+  element.dataset.empty = String(!next || !next.heads);  // the page hides the lesson's empty tables
   if (!next || !next.heads) {
     payload = null;
     gallery.replaceChildren();
+    relabel();
     return;
   }
   api.received = performance.now();  // when the answer reached the view (bench.web splits the time with it)
@@ -216,7 +222,17 @@ async function load(next) {
   relabel();
   draw();
   requestAnimationFrame(() => setTimeout(api.flush, 0));  // a new answer: the rest right after the first frame
+  if (newPhoto) bringIntoView();
   element.dataset.loaded = next.key || "";
+}
+
+// On a phone the controls above the view fill more than a screen: a new photo's first map is scrolled to,
+// or tapping an example would change nothing the visitor can see.
+function bringIntoView() {
+  const first = maps.find((map) => !map.figure.hidden)?.figure;
+  if (first && element.offsetParent !== null && window.matchMedia("(max-width: 700px)").matches) {
+    requestAnimationFrame(() => first.scrollIntoView({ block: "start" }));
+  }
 }
 
 // Settings the server chose for this answer (a lesson link, or the settings it was asked with).
@@ -251,6 +267,10 @@ api.settings = () => ({
   class_temperature: Number(classT.value), temperature: Number(learnedT.value),
 });
 api.payload = () => payload;
+api.relabel = () => {  // the page's language changed: the words now, the maps' captions with them
+  relabel();
+  draw();
+};
 api.weights = (id) => Array.from(weightsOf(maps.find((m) => m.id === id)));
 api.setQuery = setQuery;
 api.photoAt = (width, height) => imageDataURL(photoAt(photo, width, height));
