@@ -10,7 +10,7 @@ For every head of every registered kind, on photos of a folder (evenly spaced in
 
 Maps use each kind's default temperature, the class map its photo's top-1 class, query rows the
 centre cell; Spearman ranks do not change with the temperature. Prints JSON, writes docs/LESSON.md's
-block and the `SANITY_THRESHOLDS` line to paste into `cnnattn/lesson/checks.py`.
+block and the `SANITY_THRESHOLDS` line to paste into `cnnattn/analysis/sanity.py`.
 
     python -m bench.sanity_threshold [--data ../shared/data/imagenet-samples] [--photos 120] [--no-write]
 """

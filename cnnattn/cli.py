@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from cnnattn.backbones.specs import BACKBONES, DEFAULT_BACKBONE, FINAL, BackboneUnavailable
 from cnnattn.labels import LANGUAGES
 from cnnattn.training.options import add_evaluate_arguments, add_train_arguments
+from cnnattn.webapp.options import add_ray_arguments, add_serve_arguments  # gradio-free, shared with app.py
 
 # torch, timm and the heads are imported by the commands that run the model, never at module level:
 # every `--help` but explain's answers without loading them (tests/test_cli_startup.py).
@@ -150,30 +151,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     add_serve_arguments(serve)
     return parser
-
-
-def add_serve_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """The web app's options, for `cnnattn serve` and `python app.py`; defined here so `--help` never imports gradio."""
-    # Hosts such as Hugging Face Spaces say where to listen through gradio's own variables.
-    host, port = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), int(os.environ.get("GRADIO_SERVER_PORT", "7860"))
-    parser.add_argument("--host", default=host, help=f"address to listen on (default: {host})")
-    parser.add_argument("--port", type=int, default=port, help=f"port to listen on (default: {port})")
-    parser.add_argument("--device", default="auto", help="cpu, cuda or auto (default: CUDA when present)")
-    parser.add_argument("--backbone", default=DEFAULT_BACKBONE, choices=sorted(BACKBONES), help="pretrained CNN")
-    parser.add_argument("--weights", type=Path, help="local backbone weights file (offline use)")
-    parser.add_argument("--checkpoints", type=Path, help="folder of trained head checkpoints (default: shipped heads)")
-    parser.add_argument("--share", action="store_true", help="create a public gradio.live link")
-    parser.add_argument("--root-path", help="URL prefix when served behind a reverse proxy, e.g. /cnnattn")
-    add_ray_arguments(parser, "model replicas")
-    return parser
-
-
-def add_ray_arguments(parser: argparse.ArgumentParser, workers: str) -> None:
-    """--ray, --replicas, --address; Ray is imported only when --ray is given (docs/DEPLOYMENT.md)."""
-    group = parser.add_argument_group("Ray", "run the model on a Ray cluster (needs: pip install 'cnnattn[serve]')")
-    group.add_argument("--ray", action="store_true", help="run the model on Ray (a local cluster unless --address)")
-    group.add_argument("--replicas", help=f"{workers} on Ray: N, or MIN-MAX to autoscale (default: 1)")
-    group.add_argument("--address", help="join the Ray cluster at HOST:PORT instead of starting a local one")
 
 
 def check_ray_arguments(args: argparse.Namespace) -> None:

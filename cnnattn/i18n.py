@@ -280,7 +280,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "**Grad-CAM for {label} ({layer})** against this map: Spearman rank correlation ρ = {rho:.2f} (1: the "
             "same order of positions, 0: unrelated, -1: the opposite order), top-{k} overlap {overlap:.0%}."
         ),
-        # The verdict for every range of ρ (lesson.checks.verdict_key holds the same bounds).
+        # The verdict for every range of ρ (cnnattn.analysis.comparison.AGREE and WEAK hold the same bounds).
         "compare.agree": "**Verdict: they agree** (ρ of 0.5 or more): both maps rank mostly the same positions first.",
         "compare.weak": (
             "**Verdict: they agree only weakly** (ρ from 0.2 up to 0.5): the two orders of positions are a little "

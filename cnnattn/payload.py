@@ -21,8 +21,8 @@ from PIL import Image
 from cnnattn.backbones import FINAL, Encoded
 from cnnattn.explain import Explainer
 from cnnattn.heads import Head, MapForm, MapOptions, PositionScores
-from cnnattn.lesson.names import head_name
 from cnnattn.maps import grid_cell
+from cnnattn.names import head_name
 from cnnattn.render import fit_within
 
 PAYLOAD_VERSION = 1

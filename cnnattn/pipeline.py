@@ -18,11 +18,13 @@ import numpy as np
 import torch
 from PIL import Image
 
+from cnnattn.analysis.comparison import reference_layer
+from cnnattn.analysis.faithfulness import DeletionCurve, deletion_curve
+from cnnattn.analysis.gradcam import gradcam_grid
+from cnnattn.analysis.occlusion import Occlusion, occlusion
 from cnnattn.backbones import Encoded
 from cnnattn.explain import Explainer, Explanation
 from cnnattn.image.loading import load_image
-from cnnattn.lesson import steps
-from cnnattn.lesson.checks import reference_layer
 from cnnattn.payload import build_payload
 
 Value = TypeVar("Value")
@@ -127,17 +129,17 @@ class Pipeline:
 
     def gradcam(self, photo: Image.Image, class_index: int, layer: str | None = None) -> np.ndarray:
         """Grad-CAM of the backbone for one class on the heads' grid, summing to 1."""
-        return steps.gradcam_grid(self.explainer.backbone, self.inputs(photo), class_index, layer)
+        return gradcam_grid(self.explainer.backbone, self.inputs(photo), class_index, layer)
 
     def reference_map(self, photo: Image.Image, class_index: int) -> tuple[str, np.ndarray]:
         """(layer, map): Grad-CAM at the earliest kept stage on the heads' grid, the lesson's comparison
-        that is not computed from the class map's own scores (`cnnattn.lesson.checks`)."""
+        that is not computed from the class map's own scores (`cnnattn.analysis.comparison`)."""
         layer = reference_layer(self.explainer.backbone)
         return layer, self.gradcam(photo, class_index, layer)
 
-    def occlusion(self, photo: Image.Image, mask: np.ndarray) -> steps.Occlusion:
+    def occlusion(self, photo: Image.Image, mask: np.ndarray) -> Occlusion:
         """The photo with the grid cells in `mask` covered, encoded again."""
-        return steps.occlusion(self.explainer.backbone, self.inputs(photo), mask, photo.size)
+        return occlusion(self.explainer.backbone, self.inputs(photo), mask, photo.size)
 
-    def deletion_curve(self, photo: Image.Image, weights: np.ndarray, class_index: int) -> steps.DeletionCurve:
-        return steps.deletion_curve(self.explainer.backbone, self.inputs(photo), weights, class_index)
+    def deletion_curve(self, photo: Image.Image, weights: np.ndarray, class_index: int) -> DeletionCurve:
+        return deletion_curve(self.explainer.backbone, self.inputs(photo), weights, class_index)

@@ -10,6 +10,9 @@ import pytest
 import torch
 
 from cnnattn.analysis import readouts
+from cnnattn.analysis.faithfulness import deletion_curve
+from cnnattn.analysis.gradcam import gradcam_grid
+from cnnattn.analysis.occlusion import occlude
 from cnnattn.heads import ClassAttention, HeadId, SelfAttention, SelfAttentionHead, SimpleAttention, SimplePooling
 from cnnattn.i18n import STRINGS, resolve_language, text
 from cnnattn.lesson import steps as lesson
@@ -198,7 +201,7 @@ def test_gradcam_leaves_the_shared_model_as_it_was(explainer, example_photos):
     inputs = explainer.preprocessing(photo)[None]
     before = _state(model)
     hooks = [len(m._forward_hooks) + len(m._backward_hooks) for m in model.modules()]
-    cam = lesson.gradcam_grid(explainer.backbone, inputs, 293)
+    cam = gradcam_grid(explainer.backbone, inputs, 293)
     encoded = explainer.encode(photo)
     assert cam.shape == encoded.features.shape[-2:]
     assert cam.sum() == pytest.approx(1.0, abs=1e-5)
@@ -214,7 +217,7 @@ def test_occlusion_covers_exactly_the_masked_cells(explainer):
     inputs = torch.ones(1, 3, 64, 96)
     mask = np.zeros((2, 3), dtype=bool)
     mask[1, 2] = True
-    covered = lesson.occlude(inputs, mask)
+    covered = occlude(inputs, mask)
     assert covered[..., 32:, 64:].abs().sum() == 0
     assert covered[..., :32, :].eq(1).all() and covered[..., :, :64].eq(1).all()
 
@@ -228,7 +231,7 @@ def test_deletion_curve_starts_at_the_prediction_and_attention_order_hurts_more(
     encoded = explainer.encode(photo)
     class_map = explainer.head("class")
     weights = lesson.pooling_lesson(class_map, 0, encoded, 4.0, 293).weights
-    curve = lesson.deletion_curve(explainer.backbone, inputs, weights, 293, steps=8)
+    curve = deletion_curve(explainer.backbone, inputs, weights, 293, steps=8)
     assert curve.attention[0] == pytest.approx(float(encoded.logits.softmax(-1)[0, 293]), abs=1e-4)
     assert curve.attention[0] == curve.random[0]
     assert curve.attention_area < curve.random_area
@@ -247,7 +250,7 @@ def test_lesson_deletion_area_equals_the_evaluations_for_the_same_photo(explaine
     encoded = explainer.encode(photo)
     class_map = explainer.head("class")
     weights = lesson.pooling_lesson(class_map, 0, encoded, 4.0, 291).weights
-    curve = lesson.deletion_curve(explainer.backbone, inputs, weights, 291, steps=8)
+    curve = deletion_curve(explainer.backbone, inputs, weights, 291, steps=8)
     setup = PerturbationSetup.create(explainer.backbone, inputs[0], 291)
     H, W = inputs.shape[-2:]
     evaluated = curves_of(setup, torch.from_numpy(upsample(weights, H, W)), steps=8)

@@ -14,15 +14,19 @@ import torch
 
 from cnnattn import load_image
 from cnnattn.analysis import readouts
+from cnnattn.analysis.comparison import agrees_by_construction, compare, reference_layer
+from cnnattn.analysis.faithfulness import DeletionCurve
+from cnnattn.analysis.gradcam import gradcam_grid
+from cnnattn.analysis.sanity import SANITY_THRESHOLDS, sanity_check, sanity_threshold
 from cnnattn.heads import SimpleAttention, SimplePooling
 from cnnattn.i18n import CHINESE_ALLOWLIST, STRINGS, UserError, count, error_message, text, untranslated_words
 from cnnattn.image.loading import ImageRejected
 from cnnattn.lesson import checks, steps
 from cnnattn.lesson.cards import accuracy_text, pooling_accuracy
 from cnnattn.lesson.guess import guess_text, score_guess
-from cnnattn.lesson.names import download_name, head_name, layer_name, map_label
 from cnnattn.lesson.tables import format_percent, format_weight, raw_grid_table, table_text
 from cnnattn.lesson.view import LessonSettings, cell_query, lesson_view, link_note
+from cnnattn.names import download_name, head_name, layer_name, map_label
 
 ZERO = re.compile(r"[-+]?0*(\.0*)?")  # "0", "0.0000", "-0.000": what a positive weight must never read as
 SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
@@ -69,17 +73,17 @@ def test_reference_map_is_not_the_class_maps_own_scores(explainer, photo_name, r
     inputs = explainer.preprocessing(photo)[None]
     top1 = steps.top1(encoded)
     scores = steps.pooling_lesson(class_map, 0, encoded, 4.0).scores
-    circular = steps.gradcam_grid(backbone, inputs, top1)  # the feature layer
-    layer = checks.reference_layer(backbone)
+    circular = gradcam_grid(backbone, inputs, top1)  # the feature layer
+    layer = reference_layer(backbone)
     assert layer == "blocks.4" and layer != backbone.feature_layer
-    reference = steps.gradcam_grid(backbone, inputs, top1, layer)
+    reference = gradcam_grid(backbone, inputs, top1, layer)
     by_construction = readouts.spearman(circular, scores)
     assert by_construction > 0.85
     assert readouts.spearman(reference, scores) < by_construction - 0.3
-    assert checks.agrees_by_construction(class_map, backbone.feature_layer, backbone)
-    assert not checks.agrees_by_construction(class_map, layer, backbone)
-    assert not checks.agrees_by_construction(explainer.head("simple"), backbone.feature_layer, backbone)
-    comparison = checks.compare(class_map, steps.pooling_lesson(class_map, 0, encoded, 4.0).weights, reference, layer)
+    assert agrees_by_construction(class_map, backbone.feature_layer, backbone)
+    assert not agrees_by_construction(class_map, layer, backbone)
+    assert not agrees_by_construction(explainer.head("simple"), backbone.feature_layer, backbone)
+    comparison = compare(class_map, steps.pooling_lesson(class_map, 0, encoded, 4.0).weights, reference, layer)
     assert not comparison.by_construction and comparison.reference.sum() == pytest.approx(1.0, abs=1e-5)
 
 
@@ -91,8 +95,8 @@ def test_pipeline_reference_map_and_the_texts_say_when_maps_agree_by_constructio
     weights = steps.pooling_lesson(class_map, 0, encoded, 4.0).weights
     layer, reference = Pipeline(explainer).reference_map(photo, steps.top1(encoded))
     assert layer == "blocks.4" and reference.shape == weights.shape
-    independent = checks.compare(class_map, weights, reference, layer)
-    circular = checks.compare(class_map, weights, reference, explainer.backbone.feature_layer)
+    independent = compare(class_map, weights, reference, layer)
+    circular = compare(class_map, weights, reference, explainer.backbone.feature_layer)
     assert circular.by_construction
     english = checks.comparison_text(independent, class_map, "cheetah", "en")
     assert f"ρ = {independent.rho:.2f}" in english and "earlier stage 1" in english
@@ -101,7 +105,7 @@ def test_pipeline_reference_map_and_the_texts_say_when_maps_agree_by_constructio
     assert "必然一致" in checks.comparison_text(circular, class_map, "猎豹", "zh")
     # A grid of another shape (feature self-attention on blocks.4) is resampled onto the map's grid.
     fine = np.full((16, 24), 1 / 384)
-    assert checks.compare(class_map, fine, reference, layer).reference.shape == (16, 24)
+    assert compare(class_map, fine, reference, layer).reference.shape == (16, 24)
 
 
 def test_the_false_caption_is_gone():
@@ -117,18 +121,18 @@ def test_sanity_verdict_against_the_measured_threshold(explainer, cheetah):
     class_map = explainer.head("class")
     real = steps.lesson_weights(class_map, 0, encoded, 4.0)
     random = steps.randomised_weights(class_map, 0, encoded, 4.0)
-    check = checks.sanity_check(real, random, "class")
+    check = sanity_check(real, random, "class")
     rho, threshold, passed = check  # a plain (rho, threshold, passed) triple
-    assert threshold == checks.SANITY_THRESHOLDS["class"] and passed == (rho <= threshold)
+    assert threshold == SANITY_THRESHOLDS["class"] and passed == (rho <= threshold)
     assert rho == pytest.approx(readouts.spearman(real, random))
     assert passed  # the cheetah's class map changes completely with a random classifier row
     english, chinese = checks.sanity_text(check, "en"), checks.sanity_text(check, "zh")
     assert "passed" in english and f"{threshold:.2f}" in english and "Spearman" in english
     assert "通过" in chinese and f"{threshold:.2f}" in chinese
-    failed = checks.sanity_check(real, real, "class")  # the same map: rho 1
+    failed = sanity_check(real, real, "class")  # the same map: rho 1
     assert not failed.passed and "failed" in checks.sanity_text(failed, "en")
-    assert checks.sanity_threshold("unmeasured") == min(checks.SANITY_THRESHOLDS.values())
-    assert all(-1.0 < value < 1.0 for value in checks.SANITY_THRESHOLDS.values())
+    assert sanity_threshold("unmeasured") == min(SANITY_THRESHOLDS.values())
+    assert all(-1.0 < value < 1.0 for value in SANITY_THRESHOLDS.values())
 
 
 def test_threshold_bench_measures_every_kind(explainer, example_photos):
@@ -316,10 +320,10 @@ def test_chinese_names_checks_and_messages_contain_no_english(explainer, cheetah
     reference = np.full((8, 12), 1 / 96)
     for head in explainer.heads:
         for layer in ("blocks.4", backbone.feature_layer):
-            words.append(checks.comparison_text(checks.compare(head, reference, reference, layer), head, "猎豹", "zh"))
-    words += [checks.sanity_text(checks.sanity_check(reference, reference, kind), "zh") for kind in ("class", "x")]
+            words.append(checks.comparison_text(compare(head, reference, reference, layer), head, "猎豹", "zh"))
+    words += [checks.sanity_text(sanity_check(reference, reference, kind), "zh") for kind in ("class", "x")]
     words += [checks.occlusion_explanation(0.3, after, "猎豹", "zh") for after in (0.1, 0.3, 0.5)]
-    curve = steps.DeletionCurve(np.linspace(0, 1, 3), np.array([0.9, 0.2, 0.1]), np.array([0.9, 0.6, 0.1]), 293)
+    curve = DeletionCurve(np.linspace(0, 1, 3), np.array([0.9, 0.2, 0.1]), np.array([0.9, 0.6, 0.1]), 293)
     words += [checks.deletion_caption("猎豹", "zh"), checks.deletion_explanation(curve, "zh"), link_note(None, "zh")]
     words += [guess_text(score_guess(reference, (0.5, 0.5)), "zh"), text("guess.prompt", "zh")]
     words += [text(key, "zh", **values) for key, values in ERROR_VALUES.items()]
@@ -457,8 +461,8 @@ def test_occlusion_and_deletion_are_explained_in_one_line():
     assert "competing classes" in checks.occlusion_explanation(0.316, 0.335, "cheetah", "en")
     assert "held evidence" in checks.occlusion_explanation(0.316, 0.05, "cheetah", "en")
     assert "Hardly any change" in checks.occlusion_explanation(0.316, 0.32, "cheetah", "en")
-    faster = steps.DeletionCurve(np.linspace(0, 1, 3), np.array([0.9, 0.1, 0.0]), np.array([0.9, 0.7, 0.0]), 0)
-    slower = steps.DeletionCurve(np.linspace(0, 1, 3), np.array([0.9, 0.8, 0.0]), np.array([0.9, 0.2, 0.0]), 0)
+    faster = DeletionCurve(np.linspace(0, 1, 3), np.array([0.9, 0.1, 0.0]), np.array([0.9, 0.7, 0.0]), 0)
+    slower = DeletionCurve(np.linspace(0, 1, 3), np.array([0.9, 0.8, 0.0]), np.array([0.9, 0.2, 0.0]), 0)
     assert "hurts sooner" in checks.deletion_explanation(faster, "en")
     assert "does not hurt sooner" in checks.deletion_explanation(slower, "en")
     assert f"{faster.attention_area:.3f}" in checks.deletion_explanation(faster, "en")
@@ -474,5 +478,5 @@ def test_torch_state_is_untouched_by_checks(explainer, cheetah):
     before = {name: tensor.clone() for name, tensor in explainer.heads.state_dict().items()}
     _, encoded = cheetah
     real = steps.lesson_weights(explainer.head("simple"), 0, encoded, 1.0)
-    checks.sanity_check(real, steps.randomised_weights(explainer.head("simple"), 0, encoded, 1.0), "simple")
+    sanity_check(real, steps.randomised_weights(explainer.head("simple"), 0, encoded, 1.0), "simple")
     assert all(torch.equal(before[name], tensor) for name, tensor in explainer.heads.state_dict().items())

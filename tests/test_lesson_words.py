@@ -14,6 +14,7 @@ import pytest
 
 from cnnattn import load_image
 from cnnattn.analysis import readouts
+from cnnattn.analysis.comparison import AGREE, WEAK, Comparison
 from cnnattn.heads import MapForm
 from cnnattn.i18n import STRINGS, text
 from cnnattn.lesson import checks, steps
@@ -137,13 +138,13 @@ VERDICTS = [
 def test_every_rho_gets_its_verdict(explainer, rho, key, language):
     head = explainer.head("simple")
     h, w = 8, 12
-    comparison = checks.Comparison("blocks.4", np.full((h, w), 1 / (h * w)), rho, 0.4, 5, by_construction=False)
+    comparison = Comparison("blocks.4", np.full((h, w), 1 / (h * w)), rho, 0.4, 5, by_construction=False)
     assert checks.verdict_key(rho) == key
     sentence = checks.comparison_text(comparison, head, "cheetah" if language == "en" else "猎豹", language)
     assert f"ρ = {rho:.2f}" in sentence and text(key, language) in sentence
     others = {"compare.agree", "compare.weak", "compare.unrelated", "compare.opposite"} - {key}
     assert not any(text(other, language) in sentence for other in others)
-    if rho < checks.WEAK:  # never speaks of agreement when rho is low
+    if rho < WEAK:  # never speaks of agreement when rho is low
         agreement = re.compile(r"(?<!not )\bagree" if language == "en" else r"(?<!不)一致")
         assert not agreement.search(sentence.replace("disagree", "")), sentence
 
@@ -151,10 +152,10 @@ def test_every_rho_gets_its_verdict(explainer, rho, key, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_verdicts_state_the_bounds_the_code_uses(language):
     for key, bounds in (
-        ("compare.agree", [checks.AGREE]),
-        ("compare.weak", [checks.WEAK, checks.AGREE]),
-        ("compare.unrelated", [-checks.WEAK, checks.WEAK]),
-        ("compare.opposite", [-checks.WEAK]),
+        ("compare.agree", [AGREE]),
+        ("compare.weak", [WEAK, AGREE]),
+        ("compare.unrelated", [-WEAK, WEAK]),
+        ("compare.opposite", [-WEAK]),
     ):
         stated = [float(number) for number in re.findall(r"-?\d+\.\d+", text(key, language))]
         assert stated == bounds, (key, language)

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from cnnattn import Explainer, load_image
+from cnnattn.analysis.gradcam import gradcam_grid
 from cnnattn.backbones import create_backbone
 from cnnattn.heads import (
     ClassMap,
@@ -133,6 +134,6 @@ def test_gradcam_on_every_backbone(random_explainer, example_photos):
     inputs = random_explainer.preprocessing(photo)[None]
     backbone = random_explainer.backbone
     for layer in [None, *backbone.stages]:  # the spec's feature layer, then every earlier stage
-        cam = steps.gradcam_grid(backbone, inputs, 291, layer)
+        cam = gradcam_grid(backbone, inputs, 291, layer)
         assert cam.shape == random_explainer.encode(photo).features.shape[-2:]
         assert cam.min() >= 0 and cam.sum() == pytest.approx(1.0, abs=1e-5)

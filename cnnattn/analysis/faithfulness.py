@@ -1,15 +1,18 @@
 """RISE insertion and deletion on one photo with the backbone's own classifier: the setup both the
-lesson's deletion curve and `cnnattn evaluate` use, so their areas agree for the same map."""
+deletion curve of a grid map (`deletion_curve`, shown in the lesson) and `cnnattn evaluate` use, so
+their areas agree for the same map."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torchvision.transforms.functional import gaussian_blur
 
-from cnnattn.analysis.metrics import Curves, Endpoints, insertion_deletion, perturbation_curve
+from cnnattn.analysis.metrics import Curves, Endpoints, insertion_deletion, perturbation_curve, trapezoid_auc
 from cnnattn.backbones import Backbone
+from cnnattn.maps import upsample
 
 BLUR_KERNEL, BLUR_SIGMA = 11, 5.0  # RISE's insertion baseline blur
 BATCH = 8  # forward passes per chunk: bounded memory on large photos
@@ -54,3 +57,35 @@ def deletion_curve_of(setup: PerturbationSetup, saliency: torch.Tensor, steps: i
     """The deletion curve alone (steps + 1,): half the forward passes of `curves_of`."""
     ends = (setup.endpoints.original, setup.endpoints.grey)
     return perturbation_curve(setup.image, setup.grey, saliency, setup.predict, ends, steps)
+
+
+@dataclass(frozen=True)
+class DeletionCurve:
+    fractions: np.ndarray  # (steps + 1,) share of pixels greyed, 0..1
+    attention: np.ndarray  # (steps + 1,) class probability, pixels greyed heaviest-weight first
+    random: np.ndarray  # (steps + 1,) class probability, pixels greyed in a seeded random order
+    class_index: int
+
+    @property
+    def attention_area(self) -> float:
+        """Area under the attention curve (the evaluation's deletion AUC): lower means the first
+        pixels removed mattered more."""
+        return trapezoid_auc(torch.as_tensor(self.attention))
+
+    @property
+    def random_area(self) -> float:
+        return trapezoid_auc(torch.as_tensor(self.random))
+
+
+@torch.inference_mode()
+def deletion_curve(
+    backbone: Backbone, inputs: torch.Tensor, weights: np.ndarray, class_index: int, steps: int = 16, seed: int = 0
+) -> DeletionCurve:
+    """RISE deletion curve of a grid map (the evaluation's own function) beside a random map's."""
+    setup = PerturbationSetup.create(backbone, inputs[0], class_index)
+    H, W = inputs.shape[-2:]
+    random_grid = torch.rand(weights.shape, generator=torch.Generator().manual_seed(seed)).numpy()
+    attention = deletion_curve_of(setup, torch.from_numpy(upsample(weights, H, W)), steps)
+    random = deletion_curve_of(setup, torch.from_numpy(upsample(random_grid, H, W)), steps)
+    fractions = np.linspace(0.0, 1.0, steps + 1)
+    return DeletionCurve(fractions, attention.numpy(), random.numpy(), class_index)

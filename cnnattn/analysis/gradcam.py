@@ -1,5 +1,5 @@
 r"""Grad-CAM (Selvaraju et al., 2017) of a backbone, by pytorch-grad-cam: the one implementation the
-lesson, the evaluation and the benchmarks call.
+lesson, the evaluation and the benchmarks call; `gradcam_grid` puts it on the heads' grid.
 
 .. math:: L^c = \mathrm{ReLU}\Big(\sum_k \alpha_k^c A^k\Big), \qquad
           \alpha_k^c = \frac{1}{Z}\sum_{i,j} \frac{\partial y^c}{\partial A^k_{ij}}
@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from cnnattn.backbones import Backbone
+from cnnattn.maps import to_grid
 
 # One gradient-enabled copy of each backbone's network, made on first use: copying per call cost
 # more than the Grad-CAM itself (bench/per_image.py). The lock serialises the copy's hooks.
@@ -46,3 +47,10 @@ def gradcam(backbone: Backbone, inputs: torch.Tensor, class_index: int, layer: s
     with lock, torch.enable_grad(), GradCAM(network, [target]) as cam:  # removes its hooks on exit
         maps = cam(inputs.detach().clone(), targets=[ClassifierOutputTarget(class_index)])  # (1, H_in, W_in)
     return maps[0]
+
+
+def gradcam_grid(backbone: Backbone, inputs: torch.Tensor, class_index: int, layer: str | None = None) -> np.ndarray:
+    """Grad-CAM of the backbone for one class, averaged onto the heads' grid, summing to 1."""
+    cam = gradcam(backbone, inputs, class_index, layer)  # (H_in, W_in)
+    H, W = inputs.shape[-2:]
+    return to_grid(cam, (H // backbone.stride, W // backbone.stride))

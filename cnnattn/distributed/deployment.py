@@ -27,12 +27,14 @@ from PIL import Image
 from ray import serve
 from ray.serve.handle import DeploymentHandle
 
+from cnnattn.analysis.faithfulness import DeletionCurve, deletion_curve
+from cnnattn.analysis.gradcam import gradcam_grid
+from cnnattn.analysis.occlusion import Occlusion, occlusion
 from cnnattn.backbones import Encoded
 from cnnattn.distributed import ModelUnavailable
 from cnnattn.distributed.encoding import cpu_encoded, encode_grouped
 from cnnattn.explain import Explainer, resolve_device
 from cnnattn.image.loading import load_image, photo_size
-from cnnattn.lesson import steps
 from cnnattn.pipeline import Pipeline, SingleFlightCache, content_key
 
 log = logging.getLogger(__name__)
@@ -102,16 +104,16 @@ class ModelReplica:
 
     def gradcam(self, inputs: torch.Tensor, class_index: int, layer: str | None = None) -> np.ndarray:
         with self.lock:
-            return steps.gradcam_grid(self.backbone, inputs.to(self.device), class_index, layer)
+            return gradcam_grid(self.backbone, inputs.to(self.device), class_index, layer)
 
-    def occlusion(self, inputs: torch.Tensor, mask: np.ndarray, size: tuple[int, int]) -> steps.Occlusion:
+    def occlusion(self, inputs: torch.Tensor, mask: np.ndarray, size: tuple[int, int]) -> Occlusion:
         with self.lock:
-            result = steps.occlusion(self.backbone, inputs.to(self.device), mask, size)
-        return steps.Occlusion(result.mask, result.inputs.cpu(), cpu_encoded(result.encoded))
+            result = occlusion(self.backbone, inputs.to(self.device), mask, size)
+        return Occlusion(result.mask, result.inputs.cpu(), cpu_encoded(result.encoded))
 
-    def deletion_curve(self, inputs: torch.Tensor, weights: np.ndarray, class_index: int) -> steps.DeletionCurve:
+    def deletion_curve(self, inputs: torch.Tensor, weights: np.ndarray, class_index: int) -> DeletionCurve:
         with self.lock:
-            return steps.deletion_curve(self.backbone, inputs.to(self.device), weights, class_index)
+            return deletion_curve(self.backbone, inputs.to(self.device), weights, class_index)
 
     def identity(self) -> dict:
         import os
@@ -232,8 +234,8 @@ class RayPipeline(Pipeline):
     def gradcam(self, photo: Image.Image, class_index: int, layer: str | None = None) -> np.ndarray:
         return self.call("gradcam", self.inputs(photo), class_index, layer)
 
-    def occlusion(self, photo: Image.Image, mask: np.ndarray) -> steps.Occlusion:
+    def occlusion(self, photo: Image.Image, mask: np.ndarray) -> Occlusion:
         return self.call("occlusion", self.inputs(photo), np.asarray(mask), photo.size)
 
-    def deletion_curve(self, photo: Image.Image, weights: np.ndarray, class_index: int) -> steps.DeletionCurve:
+    def deletion_curve(self, photo: Image.Image, weights: np.ndarray, class_index: int) -> DeletionCurve:
         return self.call("deletion_curve", self.inputs(photo), np.asarray(weights), class_index)

@@ -20,23 +20,14 @@ log = logging.getLogger(__name__)
 
 
 def front_end_concurrency(replicas: int | tuple[int, int]) -> int:
-    """Gradio jobs running at once: enough to give every replica a full batch."""
+    """Gradio jobs of one event running at once: enough to give every replica a full batch. The in-process
+    app runs one (cnnattn.webapp.launch.LOCAL_CONCURRENCY), as one model in one process should; here the
+    front end only waits on the replicas, so one job at a time would leave all but one idle. Events with
+    a limit of their own keep it (the Explore tab's answers run 4 at a time either way)."""
     from cnnattn.distributed.deployment import MAX_BATCH_SIZE
 
     most = replicas if isinstance(replicas, int) else replicas[1]
     return most * MAX_BATCH_SIZE
-
-
-def launch(demo, args: argparse.Namespace, concurrency: int, **extra):
-    """`cnnattn.webapp.app.serve` with a default concurrency limit that keeps the replicas busy (the
-    in-process app runs one job of each event at a time, as one model in one process should). Events
-    with a limit of their own keep it (the Explore tab's answers run 4 at a time either way)."""
-    from cnnattn.webapp import app
-    from cnnattn.webapp.gradio_internals import limit_jobs_per_session
-
-    demo.queue(max_size=app.QUEUE_SIZE, default_concurrency_limit=concurrency, api_open=False)
-    limit_jobs_per_session(demo, app.JOBS_PER_SESSION)
-    return demo.launch(**app.launch_options(args.host, args.port, args.share, args.root_path), **extra)
 
 
 def check_fits(cluster: RayCluster, replicas: int | tuple[int, int], cpus: float, gpu: bool) -> None:
@@ -58,8 +49,10 @@ def run(args: argparse.Namespace, settings: LocalSettings | None = None) -> int:
     """Serve the web app with the model on Ray until Ctrl-C or SIGTERM; `cnnattn serve --ray` calls this."""
     if args.address is not None:
         check_reachable(args.address)  # first: a wrong address fails in seconds, before gradio and the model load
-    from cnnattn.webapp import app
+    from cnnattn.webapp import app, memory
+    from cnnattn.webapp.launch import Listen, launch
 
+    memory.limit_allocator()  # first, before Ray, the model or gradio start a thread (launch() repeats it)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s cnnattn: %(message)s"))
     logging.getLogger("cnnattn").addHandler(handler)
@@ -88,7 +81,7 @@ def run(args: argparse.Namespace, settings: LocalSettings | None = None) -> int:
             try:
                 log.info("Ray processes started here: %s", " ".join(map(str, sorted(cluster.record_pids()))) or "none")
                 demo = app.build_app(RayPipeline(explainer, handle))
-                launch(demo, args, front_end_concurrency(replicas))  # blocks until Ctrl-C or SIGTERM
+                launch(demo, Listen.from_args(args), front_end_concurrency(replicas))  # blocks until Ctrl-C or SIGTERM
             finally:
                 if deployed_here and not cluster.started_local:
                     undeploy()  # a joined cluster keeps running, without the replicas this server deployed

@@ -107,6 +107,7 @@ class Head(nn.Module):
     form: ClassVar[MapForm]
     trained: ClassVar[bool] = False  # True: loads weights from a checkpoint, else built from the backbone
     default_temperature: ClassVar[float] = 1.0
+    temperature_range: ClassVar[tuple[float, float, float]] = (0.1, 5.0, 0.1)  # (low, high, step) of its T slider
     layers: ClassVar[bool] = False  # True: can run on earlier backbone stages (MapOptions.layer)
     class_conditional: ClassVar[bool] = False  # True: its map depends on MapOptions.class_index
     order: ClassVar[int] = 100  # position among the kinds in every view (built-ins 0-30)

@@ -26,6 +26,7 @@ class ClassMap(Head):
     order = 0
     class_conditional = True
     default_temperature = 4.0
+    temperature_range = (0.5, 20.0, 0.5)  # its scores are ~H*W times larger, so T ranges higher
 
     def __init__(self, backbone: Backbone, attention: ClassAttention | None = None):
         super().__init__(backbone, num_heads=1)

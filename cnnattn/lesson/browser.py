@@ -22,7 +22,7 @@ from cnnattn.i18n import STRINGS, text
 from cnnattn.labels import class_names
 from cnnattn.lesson import steps
 from cnnattn.lesson.cards import accuracy_text
-from cnnattn.lesson.settings import CLASS_TEMPERATURES, LEARNED_TEMPERATURES, TOP1, LessonSettings
+from cnnattn.lesson.settings import TOP1, LessonSettings
 from cnnattn.lesson.view import STEP3_ROWS, head_text
 
 # The i18n entries the browser fills (the answer's language only: a language change asks the server).
@@ -87,7 +87,7 @@ def head_entries(heads, head: Head, encoded: Encoded, settings: LessonSettings, 
         scores = head.map_inputs(encoded, MapOptions(class_index)).scores  # (K, H, W)
         # Only the class map's text names its class (the others' class follows the temperature).
         label = class_names(language)[class_index]
-        temperatures = grid(*(CLASS_TEMPERATURES if head.class_conditional else LEARNED_TEMPERATURES))
+        temperatures = grid(*head.temperature_range)
         if settings.temperature not in temperatures:  # a link's own temperature
             temperatures.append(settings.temperature)
         accuracy = accuracy_text(heads, language)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from cnnattn.heads import Head
 from cnnattn.heads.simple import TrainedHead
 from cnnattn.i18n import count, text
-from cnnattn.lesson.names import kind_name
+from cnnattn.names import kind_name
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,6 @@ from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
 
 TOP1 = -1  # class_index meaning "the top-1 predicted class"
 TEMPERATURE_RANGE = (0.1, 20.0)
-CLASS_TEMPERATURES = (0.5, 20.0, 0.5)  # (low, high, step) of the lesson view's class map temperature control
-LEARNED_TEMPERATURES = (0.1, 5.0, 0.1)  # the same for the other heads
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ SelfAttention, one query cell i:
 .. math:: a_{ij} = \mathrm{softmax}_j\Big(\frac{q_i \cdot k_j}{\sqrt{d_k}} \Big/ T\Big), \qquad o_i = \sum_j a_{ij} v_j
 
 Every head is reached through the registry's two map forms, so a new head kind gets its lesson
-for free. Everything here is cheap (no backbone) except `gradcam_grid`, `occlusion` and
-`deletion_curve`, which need the photo's pixels and call the same measurement functions as
+for free. Everything here is cheap (no backbone); the checks that need the photo's pixels (Grad-CAM,
+occlusion, the deletion curve) are measurements in `cnnattn.analysis`, the same functions as
 `cnnattn evaluate`. Nothing here changes the shared model: variants are built on copies.
 """
 
@@ -22,13 +22,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnattn.analysis.faithfulness import PerturbationSetup, deletion_curve_of
-from cnnattn.analysis.gradcam import gradcam
-from cnnattn.analysis.metrics import trapezoid_auc
-from cnnattn.backbones import FINAL, Backbone, Encoded
+from cnnattn.backbones import FINAL, Encoded
 from cnnattn.heads import Head, HeadId, MapForm, MapOptions, PositionScores, position_weights, query_row_dots
 from cnnattn.i18n import UserError
-from cnnattn.maps import grid_cell, to_grid, upsample
+from cnnattn.maps import grid_cell
 
 __all__ = ["FINAL"]
 
@@ -193,63 +190,3 @@ def randomised_weights(
     if class_index is None and head.class_conditional:
         class_index = top1(encoded)
     return lesson_weights(head.randomised(seed), index, encoded, temperature, class_index, query, layer)
-
-
-def gradcam_grid(backbone: Backbone, inputs: torch.Tensor, class_index: int, layer: str | None = None) -> np.ndarray:
-    """Grad-CAM of the backbone for one class, averaged onto the heads' grid, summing to 1."""
-    cam = gradcam(backbone, inputs, class_index, layer)  # (H_in, W_in)
-    H, W = inputs.shape[-2:]
-    return to_grid(cam, (H // backbone.stride, W // backbone.stride))
-
-
-def occlude(inputs: torch.Tensor, mask: np.ndarray) -> torch.Tensor:
-    """Cover the grid cells in `mask` (h, w) with the mean colour (0 after normalisation)."""
-    H, W = inputs.shape[-2:]
-    cells = torch.from_numpy(np.asarray(mask, dtype=np.float32))[None, None].to(inputs)  # (1, 1, h, w)
-    keep = 1.0 - F.interpolate(cells, size=(H, W), mode="nearest")
-    return inputs * keep
-
-
-@dataclass(frozen=True)
-class Occlusion:
-    mask: np.ndarray  # (h, w) bool: the covered cells
-    inputs: torch.Tensor  # (1, 3, H, W) the occluded network input
-    encoded: Encoded  # backbone output of the occluded input
-
-
-@torch.inference_mode()
-def occlusion(backbone: Backbone, inputs: torch.Tensor, mask: np.ndarray, size: tuple[int, int]) -> Occlusion:
-    covered = occlude(inputs, mask)
-    return Occlusion(np.asarray(mask, dtype=bool), covered, backbone.encode(covered, size))
-
-
-@dataclass(frozen=True)
-class DeletionCurve:
-    fractions: np.ndarray  # (steps + 1,) share of pixels greyed, 0..1
-    attention: np.ndarray  # (steps + 1,) class probability, pixels greyed heaviest-weight first
-    random: np.ndarray  # (steps + 1,) class probability, pixels greyed in a seeded random order
-    class_index: int
-
-    @property
-    def attention_area(self) -> float:
-        """Area under the attention curve (the evaluation's deletion AUC): lower means the first
-        pixels removed mattered more."""
-        return trapezoid_auc(torch.as_tensor(self.attention))
-
-    @property
-    def random_area(self) -> float:
-        return trapezoid_auc(torch.as_tensor(self.random))
-
-
-@torch.inference_mode()
-def deletion_curve(
-    backbone: Backbone, inputs: torch.Tensor, weights: np.ndarray, class_index: int, steps: int = 16, seed: int = 0
-) -> DeletionCurve:
-    """RISE deletion curve of the map (the evaluation's own function) beside a random map's."""
-    setup = PerturbationSetup.create(backbone, inputs[0], class_index)
-    H, W = inputs.shape[-2:]
-    random_grid = torch.rand(weights.shape, generator=torch.Generator().manual_seed(seed)).numpy()
-    attention = deletion_curve_of(setup, torch.from_numpy(upsample(weights, H, W)), steps)
-    random = deletion_curve_of(setup, torch.from_numpy(upsample(random_grid, H, W)), steps)
-    fractions = np.linspace(0.0, 1.0, steps + 1)
-    return DeletionCurve(fractions, attention.numpy(), random.numpy(), class_index)

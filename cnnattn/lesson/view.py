@@ -21,7 +21,6 @@ from cnnattn.labels import class_names
 from cnnattn.lesson import steps as lesson
 from cnnattn.lesson.cards import accuracy_text
 from cnnattn.lesson.links import link_note, link_params, parse_params
-from cnnattn.lesson.names import head_name, layer_name
 from cnnattn.lesson.render import draw_grid, draw_region, mark_cell, score_overlay
 from cnnattn.lesson.settings import TEMPERATURE_RANGE, TOP1, LessonSettings
 from cnnattn.lesson.tables import (
@@ -33,6 +32,7 @@ from cnnattn.lesson.tables import (
     softmax64,
     weight_table,
 )
+from cnnattn.names import head_name, layer_name
 from cnnattn.render import fit_within, mark_query, overlay
 
 __all__ = [

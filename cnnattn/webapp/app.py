@@ -1,4 +1,5 @@
-"""cnnattn web app: the page, its tabs and the public-server launch settings. Layout and wiring only."""
+"""cnnattn web app: the page and its tabs (layout and wiring), and `python app.py`'s entry point; the
+public-server launch settings live in cnnattn/webapp/launch.py."""
 
 from __future__ import annotations
 
@@ -15,24 +16,18 @@ import gradio as gr
 from cnnattn import Explainer
 from cnnattn.explain import resolve_device
 from cnnattn.i18n import LANGUAGE_CHOICES, text
-from cnnattn.image.loading import MAX_FILE_BYTES
 from cnnattn.pipeline import Pipeline
 from cnnattn.webapp import memory
 from cnnattn.webapp.errors import UserError
 from cnnattn.webapp.explore import ExploreTab
-from cnnattn.webapp.gradio_internals import (
-    drop_update_marker_from_html_props,
-    lazy_session_configs,
-    limit_jobs_per_session,
-)
+from cnnattn.webapp.gradio_internals import drop_update_marker_from_html_props
+from cnnattn.webapp.launch import JOBS_PER_SESSION, QUEUE_SIZE, Listen, launch, launch_options
 from cnnattn.webapp.lesson import LessonTab
+from cnnattn.webapp.options import parse_args
 from cnnattn.webapp.strings import WEB_STRINGS, relabelled, say
-from cnnattn.webapp.theme import PAGE_CSS, accessible_theme
 from cnnattn.webapp.view import static_text
 
-# Public-server settings; docs/DEPLOYMENT.md explains each one.
-QUEUE_SIZE = 100  # jobs waiting in the whole server: a class of 30 with a few events each
-JOBS_PER_SESSION = 3  # jobs one browser tab or script may have waiting or running at once
+# The page's own public-server setting; the launch's are in cnnattn/webapp/launch.py (docs/DEPLOYMENT.md).
 CACHE_SWEEP_S = (300, 1800)  # every 5 min, delete gradio's copies of uploads and outputs older than 30 min
 
 
@@ -117,45 +112,10 @@ def build_app(pipeline: Pipeline | Explainer) -> gr.Blocks:
     return demo
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    from cnnattn.cli import add_serve_arguments  # the same options as `cnnattn serve`
-
-    parser = argparse.ArgumentParser(prog="python app.py", description="cnnattn web app (the same as `cnnattn serve`)")
-    return add_serve_arguments(parser).parse_args(argv)
-
-
-def launch_options(host: str, port: int, share: bool = False, root_path: str | None = None) -> dict:
-    """Keyword arguments for `demo.launch` on a public server (docs/DEPLOYMENT.md explains each)."""
-    options = dict(
-        server_name=host,
-        server_port=port,
-        share=share,
-        max_file_size=MAX_FILE_BYTES,  # refused at the upload route, before anything is written to disk
-        show_error=False,  # unexpected exceptions show a generic error; user mistakes are gr.Error
-        allowed_paths=[],  # only gradio's own cache is served; outputs are copied into it
-        strict_cors=True,
-        run_history=False,  # no record of students' photos, in the browser or elsewhere
-        enable_monitoring=False,
-        mcp_server=False,
-        pwa=False,
-        ssr_mode=False,
-        theme=accessible_theme(),  # contrast that axe-core accepts (tests/test_accessibility.py)
-        css=PAGE_CSS,
-        app_kwargs={"docs_url": None, "redoc_url": None, "openapi_url": None},
-    )
-    if root_path is not None:
-        options["root_path"] = root_path
-    return options
-
-
 def serve(demo: gr.Blocks, host: str, port: int, share: bool = False, root_path: str | None = None, **extra):
-    """Queue and launch with the public-server settings; main() and the tests both start the app here."""
-    memory.limit_allocator()  # before gradio's threads start (cnnattn/webapp/memory.py)
-    memory.start_trimming()
-    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=1, api_open=False)
-    limit_jobs_per_session(demo, JOBS_PER_SESSION)
-    lazy_session_configs()  # a class joining at once does not wait on gradio's per-session config snapshot
-    return demo.launch(**launch_options(host, port, share, root_path), **extra)
+    """`launch` with one job of each event at a time, as `python app.py` runs; tests and benchmarks start
+    the app here."""
+    return launch(demo, Listen(host, port, share, root_path), **extra)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,13 +123,13 @@ def run(args: argparse.Namespace) -> int:
 
     A missing backbone or GPU raises BackboneUnavailable or ValueError, each one sentence.
     """
-    memory.limit_allocator()  # first, before loading starts any thread (serve() repeats it for the tests)
+    memory.limit_allocator()  # first, before loading starts any thread (launch() repeats it for the tests)
     resolve_device(args.device)  # fail at once, before loading a backbone, when no GPU is there
     load_options = dict(weights=args.weights)
     if args.checkpoints:
         load_options["checkpoint_dir"] = args.checkpoints
     explainer = Explainer.load(args.backbone, args.device, **load_options)
-    serve(build_app(Pipeline(explainer, capacity=32)), args.host, args.port, args.share, args.root_path)
+    launch(build_app(Pipeline(explainer, capacity=32)), Listen.from_args(args))
     return 0
 
 
@@ -184,7 +144,18 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"cnnattn: {exc}") from exc
 
 
-__all__ = ["UserError", "build_app", "example_photos", "head_temperatures", "launch_options", "main", "serve"]
+__all__ = [
+    "JOBS_PER_SESSION",
+    "QUEUE_SIZE",
+    "UserError",
+    "build_app",
+    "example_photos",
+    "head_temperatures",
+    "launch_options",
+    "main",
+    "parse_args",
+    "serve",
+]
 
 if __name__ == "__main__":
     main()

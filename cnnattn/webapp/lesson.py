@@ -19,11 +19,10 @@ from cnnattn.webapp.errors import CLEAR_REFUSED, as_notice, user_errors
 from cnnattn.webapp.explore import example_name, read_upload
 from cnnattn.webapp.gradio_internals import raw_upload_image
 from cnnattn.webapp.lesson_api import PARAMETERS, READ_SETTINGS, with_settings
-from cnnattn.webapp.lesson_checks import LessonChecks
+from cnnattn.webapp.lesson_checks import LATEX, LessonChecks
 from cnnattn.webapp.strings import say
 from cnnattn.webapp.view import attention_view, static_text
 
-LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 WEBCAM_EVERY_S = 1.0  # one backbone pass per second keeps a 2-core server responsive
 WEBCAM_LIMIT_S = 120  # a forgotten webcam tab stops streaming after two minutes
 PREFIX_LINK = "(q) => q.startsWith('?') ? location.origin + location.pathname + q : q"
@@ -121,28 +120,6 @@ class LessonTab(LessonChecks):
         self.step3_md = gr.Markdown(elem_id="lesson-step3", **markdown)
         self.step3 = gr.Dataframe(label=say("lesson.step3_table"), elem_id="lesson-step3-table", interactive=False)
 
-    def _render_checks(self) -> None:
-        def image(key: str, elem_id: str) -> gr.Image:  # gradio's image is a button named by its alt text
-            return gr.Image(label=say(key), alt_text=say(key), interactive=False, elem_id=elem_id)
-
-        with gr.Accordion(say("lesson.compare"), open=False, elem_id="lesson-compare-box") as self.compare_box:
-            with gr.Row():
-                self.gradcam_button = gr.Button(say("lesson.gradcam_run"), elem_id="lesson-gradcam-run")
-                self.sanity_button = gr.Button(say("lesson.sanity_run"), elem_id="lesson-sanity-run")
-            self.compare_view = attention_view("compare", {}, elem_id="lesson-compare", fixed_temperature=True)
-            self.compare_md = gr.Markdown(elem_id="lesson-compare-text", latex_delimiters=LATEX)
-        with gr.Accordion(say("lesson.occlusion"), open=False, elem_id="lesson-occlusion-box") as self.occlusion_box:
-            self.cover = gr.Slider(
-                0.05, 0.95, 0.5, step=0.05, label=say("lesson.occlude_share"), elem_id="lesson-cover"
-            )
-            with gr.Row():
-                self.occlude_button = gr.Button(say("lesson.occlude_run"), elem_id="lesson-occlude-run")
-                self.deletion_button = gr.Button(say("lesson.deletion_run"), elem_id="lesson-deletion-run")
-            self.occluded = image("lesson.occluded_image", "lesson-occluded")
-            self.occlusion_md = gr.Markdown(elem_id="lesson-occlusion-text")
-            self.curve = image("lesson.deletion_image", "lesson-deletion")
-            self.deletion_md = gr.Markdown(elem_id="lesson-deletion-text")
-
     def relabelled(self) -> list[tuple[gr.components.Component, str, str]]:
         """(component, i18n key, attribute) pairs a language switch updates."""
         pairs = [(self.tab, "tab.lesson", "label"), (self.intro, "lesson.intro", "value")]
@@ -216,25 +193,6 @@ class LessonTab(LessonChecks):
         load = dict(api_name=False, queue=False, js="() => navigator.language || 'en'")
         loaded = demo.load(self.restore, self.browser_language, restored, **load)
         loaded.then(None, self.opened, tabs, js=OPEN_TAB, api_name=False)
-
-    def _wire_checks(self, settings: list, read: dict) -> None:
-        compared = [self.compare_view, self.compare_md]
-        checks = [self.image, *settings]
-        self.gradcam_button.click(
-            user_errors(with_settings(self.reference)), checks, compared, api_name="lesson_gradcam", **read
-        )
-        self.sanity_button.click(
-            user_errors(with_settings(self.sanity)), checks, compared, api_name="lesson_sanity", **read
-        )
-        self.occlude_button.click(
-            user_errors(with_settings(self.occlude)),
-            [self.image, self.cover, *settings],
-            [self.occluded, self.occlusion_md],
-            api_name="lesson_occlude",
-            **read,
-        )
-        deletion = user_errors(with_settings(self.deletion))
-        self.deletion_button.click(deletion, checks, [self.curve, self.deletion_md], api_name="lesson_deletion", **read)
 
     def _wire_webcam(self, language: gr.Radio, settings: list, answered: list, read: dict) -> None:
         self.webcam.stream(

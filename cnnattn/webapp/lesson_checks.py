@@ -16,32 +16,36 @@ import numpy as np
 from PIL import Image
 
 from cnnattn.analysis import readouts
+from cnnattn.analysis.comparison import compare
+from cnnattn.analysis.sanity import sanity_check
 from cnnattn.heads import HeadId
 from cnnattn.i18n import UserError, text
 from cnnattn.labels import class_names
 from cnnattn.lesson import steps
 from cnnattn.lesson.browser import lesson_block
 from cnnattn.lesson.checks import (
-    compare,
     comparison_text,
     deletion_caption,
     deletion_explanation,
     occlusion_explanation,
-    sanity_check,
     sanity_text,
 )
 from cnnattn.lesson.links import link_note, link_params
-from cnnattn.lesson.names import layer_name
 from cnnattn.lesson.render import cover_cells, line_plot
 from cnnattn.lesson.settings import LessonSettings
 from cnnattn.lesson.tables import Table
 from cnnattn.lesson.view import LessonView, compare_images, lesson_view
+from cnnattn.names import layer_name
 from cnnattn.payload import DISPLAY_SIDE
 from cnnattn.pipeline import Pipeline
 from cnnattn.render import fit_within, overlay
+from cnnattn.webapp.errors import user_errors
 from cnnattn.webapp.explore import read_upload
+from cnnattn.webapp.lesson_api import with_settings
 from cnnattn.webapp.strings import say
+from cnnattn.webapp.view import attention_view
 
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 SHOWN = "jpeg"  # server-drawn results (occlusion, deletion, webcam) travel as JPEG: ~5 ms to encode
 
 
@@ -62,7 +66,49 @@ class Studied:
 
 
 class LessonChecks:
-    """Handlers on one Pipeline; LessonTab adds the layout and wiring."""
+    """Handlers on one Pipeline, and the checks' own components and wiring; LessonTab adds the rest of the
+    layout and wiring."""
+
+    def _render_checks(self) -> None:
+        def image(key: str, elem_id: str) -> gr.Image:  # gradio's image is a button named by its alt text
+            return gr.Image(label=say(key), alt_text=say(key), interactive=False, elem_id=elem_id)
+
+        with gr.Accordion(say("lesson.compare"), open=False, elem_id="lesson-compare-box") as self.compare_box:
+            with gr.Row():
+                self.gradcam_button = gr.Button(say("lesson.gradcam_run"), elem_id="lesson-gradcam-run")
+                self.sanity_button = gr.Button(say("lesson.sanity_run"), elem_id="lesson-sanity-run")
+            self.compare_view = attention_view("compare", {}, elem_id="lesson-compare", fixed_temperature=True)
+            self.compare_md = gr.Markdown(elem_id="lesson-compare-text", latex_delimiters=LATEX)
+        with gr.Accordion(say("lesson.occlusion"), open=False, elem_id="lesson-occlusion-box") as self.occlusion_box:
+            self.cover = gr.Slider(
+                0.05, 0.95, 0.5, step=0.05, label=say("lesson.occlude_share"), elem_id="lesson-cover"
+            )
+            with gr.Row():
+                self.occlude_button = gr.Button(say("lesson.occlude_run"), elem_id="lesson-occlude-run")
+                self.deletion_button = gr.Button(say("lesson.deletion_run"), elem_id="lesson-deletion-run")
+            self.occluded = image("lesson.occluded_image", "lesson-occluded")
+            self.occlusion_md = gr.Markdown(elem_id="lesson-occlusion-text")
+            self.curve = image("lesson.deletion_image", "lesson-deletion")
+            self.deletion_md = gr.Markdown(elem_id="lesson-deletion-text")
+
+    def _wire_checks(self, settings: list, read: dict) -> None:
+        compared = [self.compare_view, self.compare_md]
+        checks = [self.image, *settings]
+        self.gradcam_button.click(
+            user_errors(with_settings(self.reference)), checks, compared, api_name="lesson_gradcam", **read
+        )
+        self.sanity_button.click(
+            user_errors(with_settings(self.sanity)), checks, compared, api_name="lesson_sanity", **read
+        )
+        self.occlude_button.click(
+            user_errors(with_settings(self.occlude)),
+            [self.image, self.cover, *settings],
+            [self.occluded, self.occlusion_md],
+            api_name="lesson_occlude",
+            **read,
+        )
+        deletion = user_errors(with_settings(self.deletion))
+        self.deletion_button.click(deletion, checks, [self.curve, self.deletion_md], api_name="lesson_deletion", **read)
 
     pipeline: Pipeline
     examples: dict[str, str]

@@ -11,7 +11,7 @@ import gradio as gr
 import matplotlib
 import numpy as np
 
-from cnnattn.lesson.settings import CLASS_TEMPERATURES, LEARNED_TEMPERATURES
+from cnnattn.heads import ClassMap, Head
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
 from cnnattn.webapp.strings import browser_strings
 
@@ -55,8 +55,8 @@ def attention_view(name: str, temperatures: dict[str, float], elem_id: str, **op
         opacity=0.5,
         temperatures=temperatures,
         learned_temperature=1.0,
-        class_temperature_range=list(CLASS_TEMPERATURES),
-        learned_temperature_range=list(LEARNED_TEMPERATURES),
+        class_temperature_range=list(ClassMap.temperature_range),
+        learned_temperature_range=list(Head.temperature_range),  # every head but the class map
         absolute_max=ABSOLUTE_MAX,
         language="en",
         **options,
