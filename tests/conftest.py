@@ -82,3 +82,11 @@ def playwright():
 
 def launch_chromium(playwright, extra_flags=()):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS + list(extra_flags), headless=True)
+
+
+@pytest.fixture(scope="module")
+def browser(playwright):
+    """One chromium per test module (a module may override it, e.g. with colour-profile flags)."""
+    browser = launch_chromium(playwright)
+    yield browser
+    browser.close()

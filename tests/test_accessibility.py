@@ -9,18 +9,10 @@ import pytest
 from PIL import Image
 
 from tests.browser_helpers import answered, axe_violations, horizontal_overflow, outside_viewport
-from tests.conftest import launch_chromium
 from tests.test_lesson_browser import open_lesson
 
 pytestmark = pytest.mark.browser
 PHONE = (390, 844)
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    browser = launch_chromium(playwright)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import pytest
 
 from cnnattn.i18n import CHINESE_ALLOWLIST, untranslated_words
 from cnnattn.lesson.tables import format_weight, softmax64
-from tests.conftest import launch_chromium
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "lesson"
 TIMEOUT_MS = 180_000
@@ -21,13 +20,6 @@ TIMEOUT_MS = 180_000
 SHOWN_CANVAS = "#lesson-view figure:not([hidden]) .cv-frame canvas"
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    browser = launch_chromium(playwright)
-    yield browser
-    browser.close()
 
 
 def open_lesson(browser, app_url, locale: str, query: str = "?example=cheetah", width: int = 1400):

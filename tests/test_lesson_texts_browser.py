@@ -9,7 +9,6 @@ import pytest
 from cnnattn.lesson.links import link_note, link_params
 from cnnattn.lesson.view import LessonSettings, lesson_view
 from cnnattn.pipeline import Pipeline
-from tests.conftest import launch_chromium
 
 pytestmark = pytest.mark.browser
 NUMBER = re.compile(r"(\d+(?:\.\d+)?)")
@@ -26,13 +25,6 @@ SETTINGS = [
     ("self/0", 1.0, (0.1, 0.8)),
     ("feature_self", 1.0, (0.3, 0.6)),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    browser = launch_chromium(playwright)
-    yield browser
-    browser.close()
 
 
 def same(browser_text: str, python_text: str) -> bool:

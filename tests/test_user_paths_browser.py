@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from cnnattn.i18n import untranslated_words
-from tests.conftest import launch_chromium
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "walk"
 TIMEOUT_MS = 90_000
@@ -25,13 +24,6 @@ SHOWN_CANVAS = "#lesson-view figure:not([hidden]) .cv-frame canvas"
 REVEALING = ["#lesson-step1", "#lesson-scores", "#lesson-step2", "#lesson-weights", "#lesson-cell", "#lesson-readout"]
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser(playwright):
-    browser = launch_chromium(playwright)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="module")
