@@ -13,7 +13,7 @@ from pathlib import Path
 
 def main() -> list[dict]:
     from cnnattn import Explainer
-    from cnnattn.lesson.browser import lesson_block
+    from cnnattn.lesson.block import lesson_block
     from cnnattn.lesson.settings import LessonSettings
     from cnnattn.pipeline import Pipeline
     from cnnattn.webapp.app import example_photos

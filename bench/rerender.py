@@ -4,17 +4,25 @@ time goes. A request takes the Explore tab handler's steps: the library's `Pipel
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import tempfile
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
+
 from bench.timing import interleaved, synchronizer
-from cnnattn.explain import Explainer
+from cnnattn.explain import Explainer, Explanation
 from cnnattn.heads import ClassMap
 from cnnattn.image.loading import load_image
 from cnnattn.maps import CENTRE
 from cnnattn.pipeline import Pipeline
-from cnnattn.render import DEFAULT_COLORMAP
-from cnnattn.render.outputs import RenderOptions, render_overlays, write_outputs
+from cnnattn.render import DEFAULT_COLORMAP, fit_within, mark_query, overlay
+from cnnattn.render.outputs import png_bytes
 from cnnattn.webapp.app import head_temperatures
 
 # The Explore tab's controls at their defaults (opacity 0.5, own colour scale per map).
@@ -33,6 +41,54 @@ CHANGES = {
     "colormap viridis": dict(DEFAULT_REQUEST, colormap="viridis"),
 }
 STAGES = ("read + hash", "decode", "preprocess", "model", "explain", "render", "write files")
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    colormap: str  # matplotlib colormap name
+    alpha: float  # heatmap opacity over the photo, 0..1
+    shared_scale: bool  # one absolute colour scale for all maps instead of each map's own maximum
+    max_side: int = 768  # display size: overlays need no more pixels than a screen shows
+
+
+def render_overlays(image: Image.Image, explanation: Explanation, options: RenderOptions) -> list[Image.Image]:
+    """Every map drawn over the photo on the server (the app now draws them in the browser)."""
+    shown = fit_within(image, options.max_side)
+    vmax = max(float(m.weights.max()) for m in explanation.maps) if options.shared_scale else None
+    overlays = []
+    for attention_map in explanation.maps:
+        rendered = overlay(shown, attention_map.weights, options.colormap, options.alpha, vmax)
+        if attention_map.query is not None:
+            rendered = mark_query(rendered, attention_map.query)
+        overlays.append(rendered)
+    return overlays
+
+
+def _write_atomic(path: Path, data: bytes) -> Path:
+    staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+    staging.write_bytes(data)
+    os.replace(staging, path)
+    return path
+
+
+def write_outputs(
+    directory: Path, overlays: list[Image.Image], explanation: Explanation, image_name: str
+) -> tuple[list[Path], list[Path]]:
+    """Write overlay PNGs, weights.json and weights.npy (maps stacked in JSON order) to a fresh folder."""
+    folder = directory / uuid.uuid4().hex
+    folder.mkdir(parents=True)
+    pngs = [
+        _write_atomic(folder / f"{str(m.head).replace('/', '-')}-{i}.png", png_bytes(img))
+        for i, (m, img) in enumerate(zip(explanation.maps, overlays, strict=True))
+    ]
+    record = json.dumps(explanation.to_json(image_name), ensure_ascii=False).encode("utf-8")
+    stacked = io.BytesIO()
+    np.save(stacked, np.stack([m.weights for m in explanation.maps]))
+    data_files = [
+        _write_atomic(folder / "weights.json", record),
+        _write_atomic(folder / "weights.npy", stacked.getvalue()),
+    ]
+    return pngs, data_files
 
 
 def explain_options(explainer: Explainer, request: dict) -> dict:
@@ -107,9 +163,7 @@ def stages(explainer: Explainer, photo: Path, output_dir: Path, repeats: int, wa
 def baseline_stages(photo: Path, device: str, repeats: int, warmup: int) -> list[dict]:
     """The Grad-CAM app's stages with its own functions: gradio's PIL decode, the top-1 class, the
     CAM, the overlay, and the WebP encode gradio applies to a returned PIL image."""
-    import io
-
-    from PIL import Image, ImageOps
+    from PIL import ImageOps
 
     from bench.gradcam_app import GradCamOverlay
 
@@ -133,10 +187,6 @@ def baseline_stages(photo: Path, device: str, repeats: int, warmup: int) -> list
 
 def encoders(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> list[dict]:
     """Encoding one request's overlays in the formats a gallery could use (downloads stay PNG)."""
-    import io
-
-    from cnnattn.render.outputs import png_bytes
-
     image = load_image(photo.read_bytes())
     explanation = explainer.explain_encoded(explainer.encode(image), **explain_options(explainer, DEFAULT_REQUEST))
     overlays = render_overlays(image, explanation, RenderOptions(DEFAULT_REQUEST["colormap"], 0.5, False))

@@ -230,7 +230,7 @@ class Explainer:
         maps, head_predictions = [], {}
         for head in self.heads:
             options = MapOptions(class_index, layer if head.layers else FINAL)
-            maps += head_maps(head, head.map_inputs(encoded, options), queries, chosen[head.kind], class_index)
+            maps += head_maps(head, head.map_inputs(encoded, options), queries, chosen[head.kind])
             logits = head.logits(encoded.features, chosen[head.kind])
             if logits is not None:
                 head_predictions[head.kind] = self.predictions(logits, top_k, language)
@@ -255,7 +255,7 @@ def _class_kinds(explainer: Explainer) -> set[str]:
     return {head.kind for head in explainer.heads if head.class_conditional}
 
 
-def head_maps(head: Head, inputs, queries, temperature: float, class_index: int):
+def head_maps(head: Head, inputs, queries, temperature: float):
     """[((HeadId, query or None), weights (h, w))] for one head's map inputs."""
     ids = head.ids()
     if head.form is MapForm.POSITION:

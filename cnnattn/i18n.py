@@ -74,8 +74,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "lesson.share": "Share of mass inside the contour",
         "lesson.top_k": "k for the top-k mass",
         "lesson.link": "Link to this view (copy it)",
-        "lesson.step1_image": "Step 1: scores",
-        "lesson.step2_image": "Step 2: weights (contour: smallest region with {share:.0%} of the mass)",
         "lesson.scores_table": "Step 1 numbers: scores on the grid (click the map to choose a cell)",
         "lesson.weights_table": "Step 2 numbers: weights on the grid, they sum to 1 (click the map to choose a cell)",
         "lesson.step3_table": "Step 3: what the classifier predicts",
@@ -229,7 +227,6 @@ STRINGS: dict[str, dict[str, str]] = {
             "5.0×10⁻⁴ (= 0.0005); none is 0."
         ),
         "table.step3.query": "Step 3: the cells the query weighs most",
-        "table.raw": "Softmax weights of the {head}, {rows} rows × {cols} columns; they sum to 1",
         "lesson.col.dot": "q·k (unscaled)",
         "lesson.col.scaled": "q·k/√dₖ (scaled)",
         "lesson.col.weight": "weight a",
@@ -248,8 +245,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "head.kind.generic": "{kind} head",
         "layer.final": "last feature map",
         "layer.stage": "earlier stage {n}, {layer}",
-        "map.class": "class map for {label}",
-        "map.query": "{head}, row of cell (row {row}, col {col})",
         "map.gradcam": "Grad-CAM for {label}, {layer}",
         "map.random": "{head} with random weights",
         "label.step": "Step {n}",
@@ -257,9 +252,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "label.mass": "mass",
         "label.probability": "probability",
         "label.covered": "covered",
-        "download.overlay": "overlay-{head}",
-        "download.weights": "weights-{head}",
-        "download.deletion": "deletion-curve-{label}",
         # Held-out accuracy from the trained heads' cards.
         "accuracy.held_out": (
             "**Measured** on {photos} kept out of training, the share the network names correctly: with average "
@@ -446,8 +438,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "lesson.share": "轮廓内包含的权重比例",
         "lesson.top_k": "前 k 个位置的 k",
         "lesson.link": "当前视图的链接（可复制）",
-        "lesson.step1_image": "第 1 步：得分",
-        "lesson.step2_image": "第 2 步：权重（轮廓：包含 {share:.0%} 权重的最小区域）",
         "lesson.scores_table": "第 1 步的数字：网格上的得分（点击热力图可以选择格子）",
         "lesson.weights_table": "第 2 步的数字：网格上的权重，总和为 1（点击热力图可以选择格子）",
         "lesson.step3_table": "第 3 步：分类器的预测",
@@ -584,7 +574,6 @@ STRINGS: dict[str, dict[str, str]] = {
             "第 2 步的数字：每个位置的权重 a，总和为 1。很小的权重写成 5.0×10⁻⁴（= 0.0005）这样；没有一个是 0。"
         ),
         "table.step3.query": "第 3 步：查询最看重的格子",
-        "table.raw": "{head}的 softmax 权重，{rows} 行 × {cols} 列，总和为 1",
         "lesson.col.dot": "q·k（未缩放）",
         "lesson.col.scaled": "q·k/√dₖ（缩放后）",
         "lesson.col.weight": "权重 a",
@@ -602,8 +591,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "head.kind.generic": "{kind} 注意力头",
         "layer.final": "最后一层特征图",
         "layer.stage": "较早的第 {n} 个阶段",
-        "map.class": "“{label}”的类别图",
-        "map.query": "{head}，格子（第 {row} 行，第 {col} 列）的那一行",
         "map.gradcam": "“{label}”的 Grad-CAM，{layer}",
         "map.random": "{head}（随机权重）",
         "label.step": "第 {n} 步",
@@ -611,9 +598,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "label.mass": "权重占比",
         "label.probability": "概率",
         "label.covered": "已遮挡",
-        "download.overlay": "叠加图-{head}",
-        "download.weights": "权重-{head}",
-        "download.deletion": "删除曲线-{label}",
         "accuracy.held_out": (
             "**实测**：在训练时没有用过的 {photos}上，网络认对的比例：只用平均池化（网络本来的做法）{backbone:.1%}；"
             "加上训练过的注意力头：{heads}。"

@@ -1,4 +1,4 @@
-"""Display names in the visitor's language: heads, layers, map captions and download file names.
+"""Display names in the visitor's language: heads and layers.
 
 Ids such as "simple/0" and "blocks.4" stay in links, JSON and files; people read "SimpleAttention head 1"
 or "SimpleAttention 注意力头 1". Heads are counted from 1 on screen, like grid rows and columns.
@@ -6,14 +6,10 @@ or "SimpleAttention 注意力头 1". Heads are counted from 1 on screen, like gr
 
 from __future__ import annotations
 
-import re
-
 from cnnattn.backbones import FINAL, Backbone
 from cnnattn.heads import Head, HeadId
 from cnnattn.heads.simple import TrainedHead
 from cnnattn.i18n import STRINGS, UserError, text
-
-_UNSAFE_IN_FILE_NAMES = re.compile(r'[\s/\\:*?"<>|“”]+')
 
 
 def head_name(head: Head, index: int, language: str = "en") -> str:
@@ -51,28 +47,3 @@ def layer_name(backbone: Backbone, layer: str, language: str = "en") -> str:
     if layer in (FINAL, backbone.feature_layer):
         return text("layer.final", language)
     raise UserError("error.settings.layer", value=layer, choices=", ".join(backbone.layer_names()))
-
-
-def map_label(
-    head: Head,
-    index: int,
-    language: str = "en",
-    class_label: str | None = None,
-    cell: tuple[int, int] | None = None,
-) -> str:
-    """Caption of one map: "class map for cheetah", "SelfAttention head 1, row of cell (row 3, col 5)".
-    `cell` is the 0-based (row, col) of a query row; it is shown counted from 1."""
-    name = head_name(head, index, language)
-    if head.class_conditional and class_label is not None:
-        return text("map.class", language, label=class_label)
-    if cell is not None:
-        return text("map.query", language, head=name, row=cell[0] + 1, col=cell[1] + 1)
-    return name
-
-
-def download_name(what: str, suffix: str, language: str = "en", **values) -> str:
-    """A file name offered for download, from the entry "download.<what>" in `language`, e.g.
-    ``download_name("weights", ".json", "zh", head="类别图")`` -> "权重-类别图.json". Characters that
-    file systems or browsers refuse become "-"."""
-    stem = _UNSAFE_IN_FILE_NAMES.sub("-", text(f"download.{what}", language, **values)).strip("-.")
-    return f"{stem or 'cnnattn'}{suffix}"

@@ -24,9 +24,12 @@ from cnnattn.image.loading import ImageRejected
 from cnnattn.lesson import checks, steps
 from cnnattn.lesson.cards import accuracy_text, pooling_accuracy
 from cnnattn.lesson.guess import guess_text, score_guess
-from cnnattn.lesson.tables import format_percent, format_weight, raw_grid_table, table_text
+from cnnattn.lesson.tables import format_percent, format_weight, weight_table
 from cnnattn.lesson.view import LessonSettings, cell_query, lesson_view, link_note
-from cnnattn.names import download_name, head_name, layer_name, map_label
+from cnnattn.names import head_name, layer_name
+from cnnattn.webapp.downloads import file_stem
+from cnnattn.webapp.lesson_checks import dataframe
+from cnnattn.webapp.strings import say
 
 ZERO = re.compile(r"[-+]?0*(\.0*)?")  # "0", "0.0000", "-0.000": what a positive weight must never read as
 SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
@@ -55,7 +58,7 @@ def lion(explainer, example_photos):
 def view_words(view) -> str:
     """Every string a lesson view puts on the page."""
     parts = [view.head_text, *view.step_texts, view.cell_text, view.readout_text, view.summary, view.head_name]
-    parts += [view.class_label, *view.image_labels]
+    parts += [view.class_label]
     for table in (view.scores, view.weights, view.step3):
         parts += [table.title, *table.headers, *(str(cell) for row in table.rows for cell in row)]
     return "\n".join(parts)
@@ -258,15 +261,17 @@ def test_readout_says_one_position_not_one_positions(explainer, cheetah):
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
-def test_raw_grid_is_readable_with_all_columns(language):
+def test_weight_grid_is_readable_with_all_columns(language):
+    """The step 2 table (`weight_table`) as the Lesson tab hands it to gr.Dataframe (`dataframe`)."""
     weights = np.full((8, 12), 1 / 96)
     weights[0, 0], weights[7, 11] = 0.0005000000237487257, weights[7, 11] - 0.0005000000237487257 + 1 / 96
-    table = raw_grid_table(weights, "class map", language)
+    table = weight_table(weights, language)
     assert len(table.headers) == 13 and table.headers[-1] == "12"
     assert table.rows[0][1] == "5.0×10⁻⁴" and table.rows[1][1] == "0.0104"
-    rendered = table_text(table)
-    assert rendered.count("\n") == 9  # title, header, 8 rows
-    assert ("row 8" if language == "en" else "第 8 行") in rendered and "0.0005000000237" not in rendered
+    shown = dataframe(table)
+    assert table.title and shown["headers"] == table.headers and len(shown["data"]) == 8  # title, header, 8 rows
+    cells = [str(cell) for row in shown["data"] for cell in row]
+    assert ("row 8" if language == "en" else "第 8 行") in cells and not any("0.0005000000237" in c for c in cells)
 
 
 # 5. Every string in both languages -------------------------------------------------------------------
@@ -312,11 +317,7 @@ def test_chinese_names_checks_and_messages_contain_no_english(explainer, cheetah
     backbone = explainer.backbone
     words = [head_name(head, index, "zh") for head in explainer.heads for index in range(head.num_heads)]
     words += [layer_name(backbone, layer, "zh") for layer in [*backbone.layer_names(), backbone.feature_layer]]
-    words += [
-        map_label(explainer.head("class"), 0, "zh", "猎豹"),
-        map_label(explainer.head("self"), 1, "zh", cell=(2, 3)),
-    ]
-    words += [download_name("weights", ".json", "zh", head=head_name(explainer.head("simple"), 0, "zh"))]
+    words += [say(key, "zh") for key in ("view.query_at", "view.row", "view.col")]  # view.js's map captions
     reference = np.full((8, 12), 1 / 96)
     for head in explainer.heads:
         for layer in ("blocks.4", backbone.feature_layer):
@@ -417,12 +418,10 @@ def test_names_and_download_files(explainer):
     assert head_name(explainer.head("class"), 0, "zh") == "类别图"
     assert layer_name(explainer.backbone, "final", "en") == "last feature map"
     assert layer_name(explainer.backbone, "blocks.4", "zh") == "较早的第 1 个阶段"
-    assert map_label(explainer.head("class"), 0, "en", "cheetah") == "class map for cheetah"
-    assert map_label(self_head, 0, "en", cell=(0, 4)).endswith(", row of cell (row 1, col 5)")
-    weights_file = download_name("weights", ".json", "en", head="SimpleAttention head 1")
-    assert weights_file == "weights-SimpleAttention-head-1.json"
-    assert download_name("overlay", ".png", "zh", head="类别图") == "叠加图-类别图.png"
-    assert download_name("deletion", ".png", "en", label='a/b:c "d"') == "deletion-curve-a-b-c-d.png"
+    # view.js captions a map "<head name>: <class>" or "<head name> · query at (row r, col c)", counted from 1
+    assert [say(key, "en") for key in ("view.query_at", "view.row", "view.col")] == ["query at", "row", "col"]
+    # Downloaded files are named by head id, counted from 1 as on screen, in every language.
+    assert file_stem(simple.ids()[1]) == "simple-2" and file_stem(explainer.head("class").ids()[0]) == "class"
     with pytest.raises(UserError):
         layer_name(explainer.backbone, "blocks.0", "en")
 

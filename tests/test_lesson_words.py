@@ -18,7 +18,7 @@ from cnnattn.analysis.comparison import AGREE, WEAK, Comparison
 from cnnattn.heads import MapForm
 from cnnattn.i18n import STRINGS, text
 from cnnattn.lesson import checks, steps
-from cnnattn.lesson.browser import TEMPLATES
+from cnnattn.lesson.block import TEMPLATES
 from cnnattn.lesson.tables import cell_weight, format_weight
 from cnnattn.lesson.view import LessonSettings, lesson_view, readout_text
 
@@ -264,7 +264,7 @@ def run_format_js(calls: list[tuple[str, list]]) -> list:
 
 
 def words_of(language: str) -> dict:
-    """What lesson_block sends the browser for the readout (cnnattn.lesson.browser)."""
+    """What lesson_block sends the browser for the readout (cnnattn.lesson.block)."""
     templates = {key: STRINGS[language][key] for key in TEMPLATES}
     return {"summary": readouts.SUMMARY[language], "places": readouts.PLACES[language], "templates": templates}
 

@@ -22,11 +22,10 @@ def occlude(inputs: torch.Tensor, mask: np.ndarray) -> torch.Tensor:
 @dataclass(frozen=True)
 class Occlusion:
     mask: np.ndarray  # (h, w) bool: the covered cells
-    inputs: torch.Tensor  # (1, 3, H, W) the occluded network input
     encoded: Encoded  # backbone output of the occluded input
 
 
 @torch.inference_mode()
 def occlusion(backbone: Backbone, inputs: torch.Tensor, mask: np.ndarray, size: tuple[int, int]) -> Occlusion:
     covered = occlude(inputs, mask)
-    return Occlusion(np.asarray(mask, dtype=bool), covered, backbone.encode(covered, size))
+    return Occlusion(np.asarray(mask, dtype=bool), backbone.encode(covered, size))

@@ -109,7 +109,7 @@ class ModelReplica:
     def occlusion(self, inputs: torch.Tensor, mask: np.ndarray, size: tuple[int, int]) -> Occlusion:
         with self.lock:
             result = occlusion(self.backbone, inputs.to(self.device), mask, size)
-        return Occlusion(result.mask, result.inputs.cpu(), cpu_encoded(result.encoded))
+        return Occlusion(result.mask, cpu_encoded(result.encoded))
 
     def deletion_curve(self, inputs: torch.Tensor, weights: np.ndarray, class_index: int) -> DeletionCurve:
         with self.lock:

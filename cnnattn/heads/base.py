@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 if TYPE_CHECKING:  # annotations only: the heads import without timm (`cnnattn explain --help`)
-    from cnnattn.backbones import Backbone
+    from cnnattn.backbones import Backbone, Encoded
 
 
 class MapForm(StrEnum):
@@ -101,11 +101,12 @@ def query_row_weights(inputs: QueryKeys, cell: int, temperature: float) -> torch
 
 class Head(nn.Module):
     """A registered head bound to a backbone. Subclasses set the class attributes and implement
-    `map_inputs`; trained kinds also implement `from_checkpoint` (see `cnnattn.heads.checkpoints`)."""
+    `map_inputs`; trained kinds derive from `cnnattn.heads.simple.TrainedHead`, which loads them from
+    a checkpoint and carries the hooks `cnnattn train` uses."""
 
     kind: ClassVar[str]  # registry key; also the checkpoint file suffix of trained kinds
     form: ClassVar[MapForm]
-    trained: ClassVar[bool] = False  # True: loads weights from a checkpoint, else built from the backbone
+    trained: ClassVar[bool] = False  # True: loads weights from a checkpoint and `cnnattn train` fits it
     default_temperature: ClassVar[float] = 1.0
     temperature_range: ClassVar[tuple[float, float, float]] = (0.1, 5.0, 0.1)  # (low, high, step) of its T slider
     layers: ClassVar[bool] = False  # True: can run on earlier backbone stages (MapOptions.layer)
@@ -129,8 +130,9 @@ class Head(nn.Module):
     def ids(self) -> list[HeadId]:
         return [HeadId(self.kind, k, single=self.num_heads == 1) for k in range(self.num_heads)]
 
-    def map_inputs(self, features: torch.Tensor, options: MapOptions) -> MapInputs:
-        """What the weights are computed from, for one image: features (1, C, h, w)."""
+    def map_inputs(self, encoded: Encoded, options: MapOptions) -> MapInputs:
+        """What the weights are computed from, for one image: its encoding by the backbone (final
+        features (1, C, h, w), logits and the earlier stages that `options.layer` may name)."""
         raise NotImplementedError
 
     def logits(self, features: torch.Tensor, temperature: float = 1.0) -> torch.Tensor | None:

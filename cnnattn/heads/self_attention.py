@@ -12,10 +12,10 @@ import torch
 
 from cnnattn.heads.base import MapForm, MapOptions, QueryKeys, register_head, with_random_weights
 from cnnattn.heads.modules import SelfAttention
-from cnnattn.heads.simple import TrainedHead
+from cnnattn.heads.simple import TrainedHead, TrainingOutputs
 
 if TYPE_CHECKING:  # annotations only: the heads import without timm (`cnnattn explain --help`)
-    from cnnattn.backbones import Encoded
+    from cnnattn.backbones import Backbone, Encoded
 
 
 @register_head
@@ -23,7 +23,6 @@ class SelfAttentionHead(TrainedHead):
     kind = "self"
     form = MapForm.QUERY_ROW
     order = 20
-    trained = True
     module_type = SelfAttention
 
     def map_inputs(self, encoded: Encoded, options: MapOptions) -> QueryKeys:
@@ -41,9 +40,10 @@ class SelfAttentionHead(TrainedHead):
         torch.nn.init.zeros_(module.out_conv.weight)
         torch.nn.init.zeros_(module.out_conv.bias)
 
-    def training_outputs(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        out, weights = self.module(features)  # (B, C, h, w), (B, heads, h*w, h*w)
-        return weights, self.backbone.forward_head(features + out)
+    @classmethod
+    def training_outputs(cls, module: SelfAttention, backbone: Backbone, features: torch.Tensor) -> TrainingOutputs:
+        out, rows = module(features)  # (B, C, h, w), (B, heads, h*w, h*w)
+        return TrainingOutputs(rows, backbone.forward_head(features + out))
 
     def randomised(self, seed: int) -> SelfAttentionHead:
         return SelfAttentionHead(self.backbone, with_random_weights(self.module, ["key_conv.weight"], seed), self.card)

@@ -7,8 +7,9 @@ backbone's classifier in place of the plain average.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 
@@ -20,9 +21,24 @@ if TYPE_CHECKING:  # annotations only: the heads import without timm (`cnnattn e
     from cnnattn.backbones import Backbone, Encoded
 
 
-class TrainedHead(Head):
-    """A head whose module and card come from a checkpoint; names per head may be on the card."""
+@dataclass(frozen=True)
+class TrainingOutputs:
+    """What a trained kind's module gives for a batch during training and validation."""
 
+    maps: torch.Tensor  # (B, K, n) or (B, K, n, n) rows: distributions over the last axis (positions)
+    logits: torch.Tensor  # (B, classes) the prediction the head feeds the classifier
+    per_head: torch.Tensor | None = None  # (B, K, classes) each head's own logits, where a head alone classifies
+
+
+class TrainedHead(Head):
+    """A head whose module and card come from a checkpoint; names per head may be on the card.
+
+    `cnnattn train` fits every registered kind with `trained = True` through two class hooks (the
+    module exists before any head does): `initialise` its starting weights and `training_outputs` its
+    forward. The objective that weighs those outputs is the training code's, keyed by `kind`
+    (`cnnattn.training.train.CHOSEN`)."""
+
+    trained: ClassVar[bool] = True
     module_type: type[torch.nn.Module]
 
     def __init__(self, backbone: Backbone, module: torch.nn.Module, card: dict | None = None):
@@ -39,8 +55,9 @@ class TrainedHead(Head):
     def initialise(cls, module: torch.nn.Module) -> None:
         """Training start: the backbone's own behaviour (overridden per kind)."""
 
-    def training_outputs(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(maps, logits) for a batch (B, C, h, w): maps are distributions over the last axis."""
+    @classmethod
+    def training_outputs(cls, module: torch.nn.Module, backbone: Backbone, features: torch.Tensor) -> TrainingOutputs:
+        """The module's maps and logits for a batch of features (B, C, h, w) (overridden per kind)."""
         raise NotImplementedError
 
 
@@ -49,7 +66,6 @@ class SimplePooling(TrainedHead):
     kind = "simple"
     form = MapForm.POSITION
     order = 10
-    trained = True
     module_type = SimpleAttention
 
     def map_inputs(self, encoded: Encoded, options: MapOptions) -> PositionScores:
@@ -66,9 +82,13 @@ class SimplePooling(TrainedHead):
         torch.nn.init.normal_(module.score_output.weight, std=0.01)
         torch.nn.init.zeros_(module.score_output.bias)
 
-    def training_outputs(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        pooled, weights = self.module(features)  # (B, K, C), (B, K, h, w)
-        return weights.flatten(-2), self.backbone.classify_pooled(pooled.mean(dim=1))
+    @classmethod
+    def training_outputs(cls, module: SimpleAttention, backbone: Backbone, features: torch.Tensor) -> TrainingOutputs:
+        pooled, weights = module(features)  # (B, K, C), (B, K, h, w)
+        B, K, C = pooled.shape
+        # Each head's pooled vector alone through the classifier: the mosaic objective matches heads to tiles.
+        per_head = backbone.classify_pooled(pooled.reshape(B * K, C)).view(B, K, -1)  # (B, K, classes)
+        return TrainingOutputs(weights.flatten(2), backbone.classify_pooled(pooled.mean(1)), per_head)
 
     def randomised(self, seed: int) -> SimplePooling:
         module = with_random_weights(self.module, self.module.score_weight_names, seed)

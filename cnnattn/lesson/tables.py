@@ -97,31 +97,6 @@ def weight_table(weights: np.ndarray, language: str, title: str | None = None) -
     return grid_table(weights, language, text("table.weights", language) if title is None else title, format_weight)
 
 
-def raw_grid_table(weights: np.ndarray, head_name: str, language: str) -> Table:
-    """Explore's raw weights of one map: all columns, counted from 1, every positive weight readable."""
-    h, w = np.shape(weights)
-    return weight_table(weights, language, text("table.raw", language, head=head_name, rows=h, cols=w))
-
-
-def table_text(table: Table) -> str:
-    """A table as aligned monospace text (for a code box or a download): title, header, rows."""
-    cells = [table.headers] + [[str(cell) for cell in row] for row in table.rows]
-    widths = [max(_width(row[i]) for row in cells) for i in range(len(table.headers))]
-    lines = ["  ".join(_pad(cell, width, i) for i, (cell, width) in enumerate(zip(row, widths, strict=True)))
-             for row in cells]  # fmt: skip
-    return "\n".join(([table.title] if table.title else []) + lines)
-
-
-def _width(cell: str) -> int:
-    # CJK characters take two columns in a monospace font.
-    return sum(2 if "\u2e80" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" else 1 for ch in cell)
-
-
-def _pad(cell: str, width: int, column: int) -> str:
-    padding = " " * (width - _width(cell))
-    return cell + padding if column == 0 else padding + cell
-
-
 def format_percent(probability: float) -> str:
     """A probability in percent with one decimal, never rounded to a misleading 0.0% or 100.0%."""
     probability = float(probability)

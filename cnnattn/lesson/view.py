@@ -1,7 +1,7 @@
-"""What the lesson shows for one photo and one set of settings: texts, tables, images, names.
+"""What the lesson shows for one photo and one set of settings: texts, tables, names.
 
-Built from cached features with `cnnattn.lesson` (no backbone run), drawn with the pure render
-helpers, worded with `cnnattn.i18n`. No gradio: the Lesson tab only places these on the page.
+Built from cached features with `cnnattn.lesson` (no backbone run), worded with `cnnattn.i18n`; the
+browser draws the maps from the payload. No gradio: the Lesson tab only places these on the page.
 Settings live in `lesson.settings`, tables in `lesson.tables`, links in `lesson.links` (re-exported here).
 """
 
@@ -21,7 +21,6 @@ from cnnattn.labels import class_names
 from cnnattn.lesson import steps as lesson
 from cnnattn.lesson.cards import accuracy_text
 from cnnattn.lesson.links import link_note, link_params, parse_params
-from cnnattn.lesson.render import draw_grid, draw_region, mark_cell, score_overlay
 from cnnattn.lesson.settings import TEMPERATURE_RANGE, TOP1, LessonSettings
 from cnnattn.lesson.tables import (
     Table,
@@ -33,14 +32,14 @@ from cnnattn.lesson.tables import (
     weight_table,
 )
 from cnnattn.names import head_name, layer_name
-from cnnattn.render import fit_within, mark_query, overlay
+from cnnattn.render import fit_within, overlay
 
 __all__ = [
     "MAX_SIDE", "TEMPERATURE_RANGE", "TOP1", "LessonSettings", "LessonView", "Table", "cell_query",
     "compare_images", "lesson_view", "link_note", "link_params", "parse_params", "readout_text",
 ]  # fmt: skip
 
-MAX_SIDE = 768  # display size of the lesson's images, in pixels on the longer side
+MAX_SIDE = 768  # display size of `compare_images`, in pixels on the longer side
 STEP3_ROWS = 5  # classes (pooling) or cells (query rows) in the step 3 table
 
 
@@ -48,18 +47,16 @@ STEP3_ROWS = 5  # classes (pooling) or cells (query rows) in the step 3 table
 class LessonView:
     head_text: str  # markdown: what this head is, and its formula (LaTeX)
     step_texts: tuple[str, str, str]  # markdown for steps 1, 2, 3 (step 3: what the network really does)
-    images: tuple[Image.Image, Image.Image]  # step 1 scores, step 2 weights with the contour
     scores: Table  # step 1 numbers on the grid (query rows: unscaled dot products), titled
     weights: Table  # step 2 numbers on the grid, sum to 1, no positive weight shown as 0
     step3: Table  # pooling: predictions with average vs attention pooling; self: heaviest cells
     cell_text: str  # markdown: the arithmetic of the clicked cell
     readout_text: str  # markdown: entropy, exp(H), top-k mass, contour, summary
-    summary: str  # one plain sentence, also the images' alt text
+    summary: str  # one plain sentence
     weights_grid: np.ndarray  # (h, w) the step 2 weights (the head's float32 softmax), for comparisons
     class_index: int  # the class the lesson is about (class map's class, or the top-1)
     head_name: str = ""  # the head in the view's language, e.g. "SimpleAttention head 1"
     class_label: str = ""  # name of `class_index` in the view's language
-    image_labels: tuple[str, str] = ("", "")  # captions of `images`
     cell: tuple[int, int] = (0, 0)  # (row, col) of the selected cell, 0-based
 
 
@@ -100,7 +97,6 @@ class _Built:
 
     head_text: str
     steps: tuple[str, str, str]
-    first: np.ndarray  # (h, w) what the step 1 image colours
     weights: np.ndarray  # (h, w) float32 weights of the head
     scores: Table
     weights_table: Table
@@ -149,7 +145,7 @@ def _pooling_view(heads, head: Head, index: int, encoded: Encoded, settings: Les
         **cell_weight(shown[row, col], n, language),
     )  # fmt: skip
     return _Built(
-        about, steps, L.scores, L.weights,
+        about, steps, L.weights,
         grid_table(L.scores, language, text("table.scores.position", language)),
         weight_table(shown, language), table, cell_text, (row, col), L.class_index,
     )  # fmt: skip
@@ -193,7 +189,7 @@ def _query_view(heads, head: Head, index: int, encoded: Encoded, settings: Lesso
         **cell_weight(shown[row, col], h * w, language),
     )  # fmt: skip
     return _Built(
-        about, steps, Q.dots, Q.weights,
+        about, steps, Q.weights,
         grid_table(Q.dots, language, text("table.scores.query", language), lambda v: f"{v:.2f}"),
         weight_table(shown, language), table, cell_text, (row, col), int(encoded.logits[0].argmax()),
     )  # fmt: skip
@@ -218,23 +214,9 @@ def lesson_view(
     weights = built.weights
     readout = readouts.read(weights, settings.share, settings.top_k)
     summary = readouts.summary(readout, language)
-    grid = weights.shape
-    shown = fit_within(photo, MAX_SIDE)
-
-    def marked(image: Image.Image) -> Image.Image:
-        image = draw_grid(image, grid)
-        if head.form is MapForm.QUERY_ROW:
-            return mark_query(image, cell_query(*built.cell, grid))
-        return mark_cell(image, built.cell, grid)
-
-    images = (
-        marked(score_overlay(shown, built.first, settings.colormap, settings.opacity)),
-        marked(draw_region(overlay(shown, weights, settings.colormap, settings.opacity), readout.region)),
-    )
     return LessonView(
         head_text=built.head_text,
         step_texts=built.steps,
-        images=images,
         scores=built.scores,
         weights=built.weights_table,
         step3=built.step3,
@@ -245,7 +227,6 @@ def lesson_view(
         class_index=built.class_index,
         head_name=head_name(head, head_id.index, language),
         class_label=class_names(language)[built.class_index],
-        image_labels=(text("lesson.step1_image", language), text("lesson.step2_image", language, share=settings.share)),
         cell=built.cell,
     )
 
@@ -267,16 +248,11 @@ def readout_text(readout: readouts.Readout, language: str) -> str:
     )
 
 
-def compare_images(
-    photo: Image.Image, maps: list[np.ndarray], settings: LessonSettings, outline: np.ndarray | None = None
-) -> list[Image.Image]:
+def compare_images(photo: Image.Image, maps: list[np.ndarray], settings: LessonSettings) -> list[Image.Image]:
     """Overlays of maps shown side by side; with `shared_scale` they share one absolute colour scale."""
     shown = fit_within(photo, MAX_SIDE)
     vmax = max(float(m.max()) for m in maps) if settings.shared_scale else None
-    images = [overlay(shown, m, settings.colormap, settings.opacity, vmax) for m in maps]
-    if outline is not None:
-        images = [draw_region(image, outline) for image in images]
-    return images
+    return [overlay(shown, m, settings.colormap, settings.opacity, vmax) for m in maps]
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

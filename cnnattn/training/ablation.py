@@ -19,7 +19,7 @@ import torch
 from cnnattn.backbones import DEFAULT_BACKBONE, create_backbone
 from cnnattn.training.data import default_cache_dir, find_labelled_images
 from cnnattn.training.features import ViewSpec, load_dataset, preprocessing_for
-from cnnattn.training.train import CHOSEN, fit_and_score, machine, validation_coco
+from cnnattn.training.train import CHOSEN, fit_and_score, machine, trainable_kinds, validation_coco
 
 VERSION_1_SIMPLE = {  # what shipped before: CE on labels only, 4 heads, a gentle optimiser
     "num_heads": 4,
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data", type=Path, help="labelled folder the heads are trained on")
     parser.add_argument("--coco", type=Path, help="coco128-style folder: the SelfAttention COCO figure")
     parser.add_argument("--out", type=Path, required=True, help="JSON lines file of runs (appended; done runs skipped)")
-    parser.add_argument("--kind", choices=("simple", "self"), help="only these runs")
+    parser.add_argument("--kind", choices=[kind.kind for kind in trainable_kinds()], help="only these runs")
     parser.add_argument("--table", action="store_true", help="print the markdown table of --out and stop")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)

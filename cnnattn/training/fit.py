@@ -1,5 +1,11 @@
-"""Training loops and validation measures of the SimpleAttention and SelfAttention heads on cached
-frozen-backbone features (`cnnattn.training.features.Dataset`). The backbone never changes.
+"""One training loop for every trained head kind, and the objectives and validation measures of the
+SimpleAttention and SelfAttention heads, on cached frozen-backbone features
+(`cnnattn.training.features.Dataset`). The backbone never changes.
+
+The loop (`train`) owns what all kinds share: batches, augmentation, mosaics, the optimiser and its
+schedule, the history. The kind supplies its module's start and forward (`TrainedHead.initialise`,
+`TrainedHead.training_outputs`); its objective (an `Objective`) supplies the loss terms and the
+validation measures, as a CAM method overrides one hook of its base class.
 """
 
 from __future__ import annotations
@@ -8,18 +14,53 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
+from typing import ClassVar, Protocol
 
 import torch
 import torch.nn.functional as F
 
 from cnnattn.backbones import Backbone
-from cnnattn.heads import SelfAttentionHead, SimplePooling
 from cnnattn.heads.modules import SelfAttention, SimpleAttention
+from cnnattn.heads.simple import TrainedHead, TrainingOutputs
 from cnnattn.training import objectives as O
 from cnnattn.training.coco import object_ratios, summarise
 from cnnattn.training.data import TILE_VIEW, FeatureSet, crop_features, flip_features, mosaic
 
 MOSAIC_LAYOUTS = {"2x2": (2, 2), "1x2": (1, 2), "2x1": (2, 1)}
+
+Forward = Callable[[torch.Tensor], TrainingOutputs]  # features (B, C, h, w) -> the module's outputs
+
+
+class Objective(Protocol):
+    """What `train` needs from a kind's settings (a frozen dataclass: the card stores its fields)."""
+
+    epochs: int
+    lr: float
+    weight_decay: float
+    batch_size: int
+    seed: int
+    flip: bool  # mirror cached feature maps at random
+    crop: float  # probability of a random sub-grid crop of a batch
+    mosaic_layouts: tuple[str, ...]  # keys of MOSAIC_LAYOUTS
+    uses_coco: ClassVar[bool]  # validation reports the COCO object figure
+
+    @property
+    def uses_mosaics(self) -> bool:
+        """A term needs mosaic batches (`MosaicSampler` of the mosaic_layouts field)."""
+
+    def head_config(self) -> dict: ...  # keyword arguments of the kind's module_type (the card's head_config)
+
+    def describe(self) -> str: ...
+
+    def build(self, kind: type[TrainedHead], in_channels: int) -> torch.nn.Module: ...
+
+    def terms(
+        self, forward: Forward, backbone: Backbone, features, labels, mosaics, generator, device
+    ) -> dict[str, torch.Tensor]:
+        """The weighted loss terms of one batch (their sum is the loss); `mosaics` is None or a sampler."""
+
+    def validate(self, forward: Forward, backbone: Backbone, dataset, split: str, device, coco=None) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -53,6 +94,20 @@ class SimpleObjective:
     weight_decay: float = 1e-4
     batch_size: int = 32
     seed: int = 0
+    uses_coco: ClassVar[bool] = False
+
+    @property
+    def uses_mosaics(self) -> bool:
+        return bool(self.mosaic_weight)
+
+    def build(self, kind: type[TrainedHead], in_channels: int) -> SimpleAttention:
+        return build_module(kind, AdaptedSimpleAttention if self.adapter_rank else kind.module_type, self, in_channels)
+
+    def terms(self, forward, backbone, features, labels, mosaics, generator, device) -> dict[str, torch.Tensor]:
+        return simple_terms(self, forward, backbone, features, labels, mosaics, generator, device)
+
+    def validate(self, forward, backbone, dataset, split, device, coco=None) -> dict:
+        return score_simple(forward, backbone, dataset, split, device)
 
     def head_config(self) -> dict:
         config = {"num_heads": self.num_heads}
@@ -110,6 +165,21 @@ class SelfObjective:
     weight_decay: float = 1e-4
     batch_size: int = 32
     seed: int = 0
+    crop: ClassVar[float] = 0.0  # a crop would cut the query rows' grid: never
+    uses_coco: ClassVar[bool] = True
+
+    @property
+    def uses_mosaics(self) -> bool:
+        return bool(self.own_tile_weight)
+
+    def build(self, kind: type[TrainedHead], in_channels: int) -> SelfAttention:
+        return build_module(kind, kind.module_type, self, in_channels)
+
+    def terms(self, forward, backbone, features, labels, mosaics, generator, device) -> dict[str, torch.Tensor]:
+        return self_terms(self, forward, backbone, features, labels, mosaics, generator, device)
+
+    def validate(self, forward, backbone, dataset, split, device, coco=None) -> dict:
+        return score_self(forward, backbone, dataset, split, device, coco)
 
     def head_config(self) -> dict:
         return {"num_heads": self.num_heads, "head_dim": self.head_dim}
@@ -152,21 +222,12 @@ class AdaptedSimpleAttention(SimpleAttention):
         return pooled, weights
 
 
-def build_simple(objective: SimpleObjective, in_channels: int) -> SimpleAttention:
+def build_module(kind: type[TrainedHead], module_type: type, objective: Objective, in_channels: int):
+    """A fresh module, seeded, started as the kind says (`TrainedHead.initialise`)."""
     torch.manual_seed(objective.seed)
-    if objective.adapter_rank:
-        head = AdaptedSimpleAttention(in_channels, **objective.head_config())
-    else:
-        head = SimplePooling.module_type(in_channels, **objective.head_config())
-    SimplePooling.initialise(head)  # near-uniform start (average pooling), small random scores
-    return head
-
-
-def build_self(objective: SelfObjective, in_channels: int) -> SelfAttention:
-    torch.manual_seed(objective.seed)
-    head = SelfAttentionHead.module_type(in_channels, **objective.head_config())
-    SelfAttentionHead.initialise(head)  # zero output projection: the residual block starts as the identity
-    return head
+    module = module_type(in_channels, **objective.head_config())
+    kind.initialise(module)
+    return module
 
 
 # --- batches ------------------------------------------------------------------------------------
@@ -261,79 +322,90 @@ def _train_samples(dataset) -> tuple[list[int], list[int]]:
     return whole, tiles
 
 
-# --- SimpleAttention ----------------------------------------------------------------------------
+# --- the loop ------------------------------------------------------------------------------------
 
 
-def simple_forward(head, backbone: Backbone, features: torch.Tensor):
-    """(maps (B, K, HW), logits of the mean pooled vector (B, classes), per-head logits (B, K, classes))."""
-    pooled, weights = head(features)  # (B, K, C), (B, K, h, w)
-    B, K, C = pooled.shape
-    per_head = backbone.classify_pooled(pooled.reshape(B * K, C)).view(B, K, -1)
-    return weights.flatten(2), backbone.classify_pooled(pooled.mean(1)), per_head
-
-
-def train_simple(
-    dataset, backbone: Backbone, objective: SimpleObjective, device, log: Callable[[str], None] = print
+def train(
+    kind: type[TrainedHead],
+    objective: Objective,
+    dataset,
+    backbone: Backbone,
+    device,
+    log: Callable[[str], None] = print,
 ) -> tuple[torch.nn.Module, list[dict]]:
-    head = build_simple(objective, backbone.num_features).to(device)
-    optimizer = torch.optim.AdamW(head.parameters(), lr=objective.lr, weight_decay=objective.weight_decay)
+    """Fit a fresh module of `kind` on the train split -> (module in eval mode, per-epoch history)."""
+    module = objective.build(kind, backbone.num_features).to(device)
+    forward = partial(kind.training_outputs, module, backbone)
+    optimizer = torch.optim.AdamW(module.parameters(), lr=objective.lr, weight_decay=objective.weight_decay)
     whole, tiles = _train_samples(dataset)
-    sampler = MosaicSampler(dataset.features, tiles, objective.mosaic_layouts) if objective.mosaic_weight else None
+    sampler = MosaicSampler(dataset.features, tiles, objective.mosaic_layouts) if objective.uses_mosaics else None
     history = []
     for epoch in range(objective.epochs):
         started = time.perf_counter()
         _cosine(optimizer, objective.lr, epoch, objective.epochs)
+        # One generator per epoch draws batches, augmentation and mosaics in a fixed order: reruns match.
         generator = torch.Generator().manual_seed(objective.seed * 1000 + epoch)
         totals: dict[str, float] = {}
-        head.train()
+        module.train()
         batches = shape_batches(dataset.features, whole, objective.batch_size, generator)
         for batch in batches:
             features, labels = stack(dataset.features, batch, device)
             features = _augment(features, objective.flip, objective.crop, generator)
-            maps, logits, per_head = simple_forward(head, backbone, features)
-            terms = {"ce": objective.classification_weight * F.cross_entropy(logits, labels)}
-            if objective.kl_weight:
-                terms["kl"] = objective.kl_weight * backbone_kl(backbone, features, logits)
-            if objective.head_kl_weight:
-                K = per_head.shape[1]
-                repeated = features.repeat_interleave(K, 0)
-                terms["head_kl"] = objective.head_kl_weight * backbone_kl(backbone, repeated, per_head.flatten(0, 1))
-            if objective.diversity_weight:
-                terms["div"] = objective.diversity_weight * O.diversity(maps, objective.diversity_target)
-            if objective.entropy_weight:
-                terms["ent"] = objective.entropy_weight * O.entropy_excess(maps, objective.entropy_target)
-            if objective.peak_weight:
-                terms["peak"] = objective.peak_weight * O.peak_excess(maps, objective.peak_limit)
-            if objective.evidence_weight:
-                with torch.no_grad():
-                    predicted = backbone.forward_head(features).argmax(-1)
-                    evidence = evidence_scores(backbone, features, predicted, objective.evidence_target)  # (B, HW)
-                    target = (evidence / objective.evidence_temperature).softmax(-1)
-                kl = (target * (target.clamp_min(O.EPS).log() - maps[:, 0].clamp_min(O.EPS).log())).sum(-1)
-                terms["evidence"] = objective.evidence_weight * kl.mean()
-            if objective.coverage_weight:
-                shortfall = F.relu(objective.coverage_target - O.entropy_ratio(maps.mean(1)))
-                terms["cover"] = objective.coverage_weight * shortfall.mean()
-            if sampler is not None:
-                m_features, m_labels, tile_of_cell, T = sampler.batch(objective.batch_size, generator, device)
-                m_maps, _, m_head_logits = simple_forward(head, backbone, m_features)
-                if objective.mosaic_target == "backbone":
-                    m_labels = tile_predictions(backbone, m_features, tile_of_cell, T)
-                terms["mosaic"] = objective.mosaic_weight * O.matched_cross_entropy(m_head_logits, m_labels)[0]
-                if objective.peak_weight:
-                    terms["peak"] = terms["peak"] + objective.peak_weight * O.peak_excess(m_maps, objective.peak_limit)
+            terms = objective.terms(forward, backbone, features, labels, sampler, generator, device)
             loss = sum(terms.values())
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             for name, value in terms.items():
                 totals[name] = totals.get(name, 0.0) + float(value.detach()) / len(batches)
-        head.eval()
+        module.eval()
         record = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - started, 1)}
         record |= {f"loss_{k}": round(v, 4) for k, v in totals.items()}
         history.append(record)
-        log(f"simple epoch {epoch + 1}/{objective.epochs}: " + ", ".join(f"{k} {v}" for k, v in record.items()))
-    return head, history
+        log(f"{kind.kind} epoch {epoch + 1}/{objective.epochs}: " + ", ".join(f"{k} {v}" for k, v in record.items()))
+    return module, history
+
+
+# --- SimpleAttention ----------------------------------------------------------------------------
+
+
+def simple_terms(
+    objective: SimpleObjective, forward: Forward, backbone: Backbone, features, labels, mosaics, generator, device
+) -> dict[str, torch.Tensor]:
+    out = forward(features)
+    maps, logits, per_head = out.maps, out.logits, out.per_head  # (B, K, HW), (B, classes), (B, K, classes)
+    terms = {"ce": objective.classification_weight * F.cross_entropy(logits, labels)}
+    if objective.kl_weight:
+        terms["kl"] = objective.kl_weight * backbone_kl(backbone, features, logits)
+    if objective.head_kl_weight:
+        K = per_head.shape[1]
+        repeated = features.repeat_interleave(K, 0)
+        terms["head_kl"] = objective.head_kl_weight * backbone_kl(backbone, repeated, per_head.flatten(0, 1))
+    if objective.diversity_weight:
+        terms["div"] = objective.diversity_weight * O.diversity(maps, objective.diversity_target)
+    if objective.entropy_weight:
+        terms["ent"] = objective.entropy_weight * O.entropy_excess(maps, objective.entropy_target)
+    if objective.peak_weight:
+        terms["peak"] = objective.peak_weight * O.peak_excess(maps, objective.peak_limit)
+    if objective.evidence_weight:
+        with torch.no_grad():
+            predicted = backbone.forward_head(features).argmax(-1)
+            evidence = evidence_scores(backbone, features, predicted, objective.evidence_target)  # (B, HW)
+            target = (evidence / objective.evidence_temperature).softmax(-1)
+        kl = (target * (target.clamp_min(O.EPS).log() - maps[:, 0].clamp_min(O.EPS).log())).sum(-1)
+        terms["evidence"] = objective.evidence_weight * kl.mean()
+    if objective.coverage_weight:
+        shortfall = F.relu(objective.coverage_target - O.entropy_ratio(maps.mean(1)))
+        terms["cover"] = objective.coverage_weight * shortfall.mean()
+    if mosaics is not None:
+        m_features, m_labels, tile_of_cell, T = mosaics.batch(objective.batch_size, generator, device)
+        m_out = forward(m_features)
+        if objective.mosaic_target == "backbone":
+            m_labels = tile_predictions(backbone, m_features, tile_of_cell, T)
+        terms["mosaic"] = objective.mosaic_weight * O.matched_cross_entropy(m_out.per_head, m_labels)[0]
+        if objective.peak_weight:
+            terms["peak"] = terms["peak"] + objective.peak_weight * O.peak_excess(m_out.maps, objective.peak_limit)
+    return terms
 
 
 def class_evidence(backbone: Backbone, features: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
@@ -356,7 +428,7 @@ def evidence_scores(backbone: Backbone, features: torch.Tensor, classes: torch.T
 
 
 @torch.no_grad()
-def score_simple(head, backbone: Backbone, dataset, split: str, device, mosaics: int = 200) -> dict:
+def score_simple(forward: Forward, backbone: Backbone, dataset, split: str, device, mosaics: int = 200) -> dict:
     """Validation measures of a SimpleAttention head on one split's clean whole photos (and mosaics
     of its clean tiles)."""
     samples = dataset.samples(split, {0})
@@ -369,7 +441,8 @@ def score_simple(head, backbone: Backbone, dataset, split: str, device, mosaics:
     ratios, peaks, js, spearman, cam_mass = [], [], [], [], []
     for batch in shape_batches(dataset.features, samples, 64, generator):
         features, labels = stack(dataset.features, batch, device)
-        maps, logits, per_head = simple_forward(head, backbone, features)
+        out = forward(features)
+        maps, logits, per_head = out.maps, out.logits, out.per_head
         backbone_logits = backbone.forward_head(features)
         predicted = backbone_logits.argmax(-1)
         correct += int((logits.argmax(-1) == labels).sum())
@@ -397,12 +470,12 @@ def score_simple(head, backbone: Backbone, dataset, split: str, device, mosaics:
         "evidence_top_quarter_mass": [float(v) for v in cam_mass.mean(0)],
     }
     if mosaics and len(dataset.splits[split]) >= 4:
-        result["mosaic"] = score_mosaics(head, backbone, dataset, split, device, mosaics)
+        result["mosaic"] = score_mosaics(forward, backbone, dataset, split, device, mosaics)
     return result
 
 
 @torch.no_grad()
-def score_mosaics(head, backbone: Backbone, dataset, split: str, device, count: int) -> dict:
+def score_mosaics(forward: Forward, backbone: Backbone, dataset, split: str, device, count: int) -> dict:
     """2x2 mosaics of clean tiles: matched heads' accuracy on their tiles and weight on them."""
     tiles = dataset.samples(split, {TILE_VIEW})
     sampler = MosaicSampler(dataset.features, tiles, ("2x2",))
@@ -410,7 +483,8 @@ def score_mosaics(head, backbone: Backbone, dataset, split: str, device, count: 
     hits = mass = total = 0.0
     for start in range(0, count, 50):
         features, labels, tile_of_cell, T = sampler.batch(min(50, count - start), generator, device)
-        maps, _, per_head = simple_forward(head, backbone, features)
+        out = forward(features)
+        maps, per_head = out.maps, out.per_head
         _, best = O.matched_cross_entropy(per_head, labels)  # (B, P, 2)
         rows = torch.arange(len(labels), device=device)[:, None]
         predicted = per_head.argmax(-1)[rows, best[..., 0]]
@@ -424,58 +498,28 @@ def score_mosaics(head, backbone: Backbone, dataset, split: str, device, count: 
 # --- SelfAttention ------------------------------------------------------------------------------
 
 
-def self_forward(head, backbone: Backbone, features: torch.Tensor):
-    out, rows = head(features)
-    return rows, backbone.forward_head(features + out)
-
-
-def train_self(
-    dataset, backbone: Backbone, objective: SelfObjective, device, log: Callable[[str], None] = print
-) -> tuple[torch.nn.Module, list[dict]]:
-    head = build_self(objective, backbone.num_features).to(device)
-    optimizer = torch.optim.AdamW(head.parameters(), lr=objective.lr, weight_decay=objective.weight_decay)
-    whole, tiles = _train_samples(dataset)
-    sampler = MosaicSampler(dataset.features, tiles, objective.mosaic_layouts) if objective.own_tile_weight else None
-    history = []
-    for epoch in range(objective.epochs):
-        started = time.perf_counter()
-        _cosine(optimizer, objective.lr, epoch, objective.epochs)
-        generator = torch.Generator().manual_seed(objective.seed * 1000 + epoch)
-        totals: dict[str, float] = {}
-        head.train()
-        batches = shape_batches(dataset.features, whole, objective.batch_size, generator)
-        for batch in batches:
-            features, labels = stack(dataset.features, batch, device)
-            features = _augment(features, objective.flip, 0.0, generator)
-            _, logits = self_forward(head, backbone, features)
-            terms = {"ce": objective.classification_weight * F.cross_entropy(logits, labels)}
-            if objective.kl_weight:
-                terms["kl"] = objective.kl_weight * backbone_kl(backbone, features, logits)
-            if objective.affinity_weight:
-                _, rows = head(features)
-                teacher = class_affinity(backbone, features, objective.affinity_temperature)
-                affinity = -(teacher[:, None] * rows.clamp_min(O.EPS).log()).sum(-1).mean()
-                terms["affinity"] = objective.affinity_weight * affinity
-            if sampler is not None:
-                m_features, _, tile_of_cell, T = sampler.batch(objective.batch_size, generator, device)
-                _, m_rows = head(m_features)
-                terms["own_tile"] = objective.own_tile_weight * O.own_tile(m_rows, tile_of_cell, T)
-            loss = sum(terms.values())
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            for name, value in terms.items():
-                totals[name] = totals.get(name, 0.0) + float(value.detach()) / len(batches)
-        head.eval()
-        record = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - started, 1)}
-        record |= {f"loss_{k}": round(v, 4) for k, v in totals.items()}
-        history.append(record)
-        log(f"self epoch {epoch + 1}/{objective.epochs}: " + ", ".join(f"{k} {v}" for k, v in record.items()))
-    return head, history
+def self_terms(
+    objective: SelfObjective, forward: Forward, backbone: Backbone, features, labels, mosaics, generator, device
+) -> dict[str, torch.Tensor]:
+    out = forward(features)
+    terms = {"ce": objective.classification_weight * F.cross_entropy(out.logits, labels)}
+    if objective.kl_weight:
+        terms["kl"] = objective.kl_weight * backbone_kl(backbone, features, out.logits)
+    if objective.affinity_weight:
+        # A second forward, as before the loops were merged: reusing out.maps sums the gradients in
+        # another order and moves the losses by one float32 step (tests/test_train_losses.py).
+        rows = forward(features).maps  # (B, heads, n, n)
+        teacher = class_affinity(backbone, features, objective.affinity_temperature)
+        affinity = -(teacher[:, None] * rows.clamp_min(O.EPS).log()).sum(-1).mean()
+        terms["affinity"] = objective.affinity_weight * affinity
+    if mosaics is not None:
+        m_features, _, tile_of_cell, T = mosaics.batch(objective.batch_size, generator, device)
+        terms["own_tile"] = objective.own_tile_weight * O.own_tile(forward(m_features).maps, tile_of_cell, T)
+    return terms
 
 
 @torch.no_grad()
-def score_self(head, backbone: Backbone, dataset, split: str, device, coco=None) -> dict:
+def score_self(forward: Forward, backbone: Backbone, dataset, split: str, device, coco=None) -> dict:
     """Validation measures of a SelfAttention head: top-1, row entropy and, given COCO photos
     (`features.CocoPhoto`), the object figure of `cnnattn.training.coco`."""
     samples = dataset.samples(split, {0})
@@ -486,7 +530,8 @@ def score_self(head, backbone: Backbone, dataset, split: str, device, coco=None)
     ratios, peaks = [], []
     for batch in shape_batches(dataset.features, samples, 64, generator):
         features, labels = stack(dataset.features, batch, device)
-        rows, logits = self_forward(head, backbone, features)
+        out = forward(features)
+        rows, logits = out.maps, out.logits
         correct += int((logits.argmax(-1) == labels).sum())
         backbone_correct += int((backbone.forward_head(features).argmax(-1) == labels).sum())
         ratios.append(O.entropy_ratio(rows).flatten())
@@ -500,17 +545,17 @@ def score_self(head, backbone: Backbone, dataset, split: str, device, coco=None)
         "collapsed_share": float((torch.cat(peaks) > 0.9).double().mean()),
     }
     if coco:
-        result["coco"] = score_coco(head, coco, device)
+        result["coco"] = score_coco(forward, coco, device)
     return result
 
 
 @torch.no_grad()
-def score_coco(head, coco, device) -> dict:
+def score_coco(forward: Forward, coco, device) -> dict:
     ratios, queries = [], []
     for photo in coco:
         if not photo.queries:
             continue
-        _, rows = head(photo.features[None].to(device).float())  # (1, heads, n, n)
+        rows = forward(photo.features[None].to(device).float()).maps  # (1, heads, n, n)
         for query in photo.queries:
             ratios.append(object_ratios(rows[0, :, query.cell], query).cpu())
             queries.append(query)

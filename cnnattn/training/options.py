@@ -10,7 +10,10 @@ from cnnattn.backbones.specs import DEFAULT_BACKBONE
 from cnnattn.shipped import DEFAULT_CHECKPOINT_DIR
 from cnnattn.training.splits import SPLITS
 
-KINDS = ("simple", "self")  # the trainable head kinds
+# The built-in trained kinds, spelled out because `--help` must answer without torch (the registry
+# needs it); `--kind all` trains every registered kind with `trained = True` (cnnattn.training.train
+# .trainable_kinds), and tests/test_train_losses.py checks that these names are exactly those.
+KINDS = ("simple", "self")
 CHECK_IMAGES = 20  # evaluation's check block: every figure over the first 20 photos (and COCO photos)
 
 

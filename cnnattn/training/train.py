@@ -13,22 +13,24 @@ import json
 import os
 import platform
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
 
 from cnnattn.backbones import DEFAULT_BACKBONE, create_backbone
 from cnnattn.explain import resolve_device
+from cnnattn.heads import registered_kinds
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, save_head
+from cnnattn.heads.simple import TrainedHead
 from cnnattn.training import fit
 from cnnattn.training.data import default_cache_dir, find_labelled_images
 from cnnattn.training.features import ViewSpec, coco_features, load_dataset, preprocessing_for
-from cnnattn.training.options import KINDS
 from cnnattn.training.splits import split_of
 
-# The configurations chosen on the validation split (docs/HEADS.md shows the runs they won against,
-# `python -m cnnattn.training.ablation` makes them).
-CHOSEN: dict[str, fit.SimpleObjective | fit.SelfObjective] = {
+# The objective of each trained kind, as chosen on the validation split (docs/HEADS.md shows the runs
+# they won against, `python -m cnnattn.training.ablation` makes them). A new trained kind adds its own.
+CHOSEN: dict[str, fit.Objective] = {
     "simple": fit.SimpleObjective(
         num_heads=5,
         classification_weight=0.0,
@@ -53,7 +55,22 @@ def machine() -> str:
     return f"{platform.platform()}; {os.cpu_count()} CPUs; {torch.get_num_threads()} torch threads"
 
 
-def objective_for(kind: str, overrides: dict) -> fit.SimpleObjective | fit.SelfObjective:
+def trainable_kinds() -> list[type[TrainedHead]]:
+    """Every registered kind that declares itself trained, in display order."""
+    return [kind for kind in registered_kinds() if kind.trained]
+
+
+def trained_kind(kind: str) -> type[TrainedHead]:
+    """The registered trained kind named `kind`, with an objective to fit it by."""
+    found = {k.kind: k for k in trainable_kinds()}
+    if kind not in found:
+        raise ValueError(f"{kind!r} is not a registered trained head kind; trained kinds: {', '.join(found)}.")
+    if kind not in CHOSEN:
+        raise ValueError(f"Trained kind {kind!r} has no objective: add one to cnnattn.training.train.CHOSEN.")
+    return found[kind]
+
+
+def objective_for(kind: str, overrides: dict) -> fit.Objective:
     """The chosen objective of a kind with `overrides` (field -> value) applied."""
     base = CHOSEN[kind]
     names = {f.name: f for f in dataclasses.fields(base)}
@@ -89,12 +106,11 @@ def validation_coco(coco: Path | None, backbone, preprocessing, cache: Path, dev
 
 
 def fit_and_score(kind: str, objective, dataset, backbone, device, coco_photos=None, log=print) -> tuple:
-    """Train one kind on the train split -> (head, history, its validation measures)."""
-    if kind == "simple":
-        head, history = fit.train_simple(dataset, backbone, objective, device, log)
-        return head, history, fit.score_simple(head, backbone, dataset, "validation", device)
-    head, history = fit.train_self(dataset, backbone, objective, device, log)
-    return head, history, fit.score_self(head, backbone, dataset, "validation", device, coco_photos)
+    """Train one kind on the train split -> (module, history, its validation measures)."""
+    head_type = trained_kind(kind)
+    module, history = fit.train(head_type, objective, dataset, backbone, device, log)
+    forward = partial(head_type.training_outputs, module, backbone)
+    return module, history, objective.validate(forward, backbone, dataset, "validation", device, coco_photos)
 
 
 def train_kind(
@@ -122,7 +138,7 @@ def train_kind(
     views = views or ViewSpec()
     dataset = load_dataset(root, images, backbone, preprocessing, views, 0, cache, torch_device)
     started = time.perf_counter()
-    photos = validation_coco(coco, backbone, preprocessing, cache, torch_device) if kind == "self" else None
+    photos = validation_coco(coco, backbone, preprocessing, cache, torch_device) if objective.uses_coco else None
     head, history, validation = fit_and_score(kind, objective, dataset, backbone, torch_device, photos, log)
     seconds = time.perf_counter() - started
     log(f"{kind} validation: {json.dumps(validation)}")
@@ -169,7 +185,7 @@ def run(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     settings = parse_settings(args.settings)
-    kinds = list(KINDS) if args.kind == "all" else [args.kind]
+    kinds = [kind.kind for kind in trainable_kinds()] if args.kind == "all" else [args.kind]
     for kind in kinds:
         shared = {k: v for k, v in settings.items() if k in {f.name for f in dataclasses.fields(CHOSEN[kind])}}
         objective = objective_for(kind, shared if args.kind == "all" else settings)

@@ -22,7 +22,7 @@ from cnnattn.heads import HeadId
 from cnnattn.i18n import UserError, text
 from cnnattn.labels import class_names
 from cnnattn.lesson import steps
-from cnnattn.lesson.browser import lesson_block
+from cnnattn.lesson.block import lesson_block
 from cnnattn.lesson.checks import (
     comparison_text,
     deletion_caption,
@@ -30,8 +30,8 @@ from cnnattn.lesson.checks import (
     occlusion_explanation,
     sanity_text,
 )
+from cnnattn.lesson.figures import cover_cells, line_plot
 from cnnattn.lesson.links import link_note, link_params
-from cnnattn.lesson.render import cover_cells, line_plot
 from cnnattn.lesson.settings import LessonSettings
 from cnnattn.lesson.tables import Table
 from cnnattn.lesson.view import LessonView, compare_images, lesson_view

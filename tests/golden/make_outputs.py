@@ -82,7 +82,7 @@ def web_outputs() -> tuple[bytes, bytes]:
 
     from cnnattn import Explainer
     from cnnattn.lesson import steps
-    from cnnattn.lesson.browser import lesson_block
+    from cnnattn.lesson.block import lesson_block
     from cnnattn.lesson.settings import LessonSettings
     from cnnattn.pipeline import Pipeline
 

@@ -1,7 +1,7 @@
 () => {
   // The lesson's step texts and tables for the view's head, temperature and query, written in the
   // browser: the copy of cnnattn.lesson.view.lesson_view, from the payload the view holds and its
-  // payload.lesson block (cnnattn.lesson.browser: fixed texts, templates, the pooling heads' step 3 for
+  // payload.lesson block (cnnattn.lesson.block: fixed texts, templates, the pooling heads' step 3 for
   // every temperature of the sliders). The view's input and select events return `outputs()` with no
   // request. Runs once on page load (demo.load js), after lesson_format.js.
   const F = window.cnnattnLessonFormat;
