@@ -116,11 +116,6 @@ def run_local(monkeypatch):
 
 
 def run_on_ray(monkeypatch, replicas: int):
-    from cnnattn.distributed.cluster import LOOPBACK_NODE_ENV
-
-    # deployment imports ray, and ray reads this when first imported: as RayCluster sets it for a local
-    # cluster, or the real clusters of test_ray.py (later in the same process) would bind every interface.
-    monkeypatch.setenv(LOOPBACK_NODE_ENV, "0")
     import cnnattn.distributed.deployment as deployment
     from cnnattn.distributed import serve
 
@@ -132,6 +127,11 @@ def run_on_ray(monkeypatch, replicas: int):
 
 
 def test_local_and_ray_front_end_launch_with_the_same_settings(monkeypatch, launched):
+    from cnnattn.distributed.cluster import LOOPBACK_NODE_ENV
+
+    # Ray reads this when first imported, here: as RayCluster sets it for a local cluster, or the real
+    # clusters of test_ray.py, later in the same process, would bind every interface.
+    monkeypatch.setenv(LOOPBACK_NODE_ENV, "0")
     pytest.importorskip("ray")
     from cnnattn.distributed.deployment import MAX_BATCH_SIZE
 

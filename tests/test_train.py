@@ -21,7 +21,7 @@ from cnnattn.training.data import (
     mosaic,
     split_indices,
 )
-from cnnattn.training.fit import SimpleObjective
+from cnnattn.training.simple_objective import SimpleObjective
 from cnnattn.training.splits import split_of
 from cnnattn.training.train import objective_for, parse_settings, train_kind
 

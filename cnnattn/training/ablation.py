@@ -2,8 +2,8 @@
 
 Each run changes the chosen configuration (cnnattn.training.train.CHOSEN) in one way, trains on
 the train split from cached features and scores the validation split with the cheap measures of
-cnnattn.training.fit (insertion/deletion is left to `cnnattn evaluate`, which costs minutes per
-photo). The held-out split is never read. docs/HEADS.md shows the table this writes.
+cnnattn.training.simple_objective and self_objective (insertion/deletion is left to `cnnattn evaluate`,
+which costs minutes per photo). The held-out split is never read. docs/HEADS.md shows the table this writes.
 """
 
 from __future__ import annotations

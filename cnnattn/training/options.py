@@ -28,7 +28,8 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="change one setting of the chosen objective, e.g. --set num_heads=4 --set diversity_weight=0 "
-        "(fields of SimpleObjective / SelfObjective in cnnattn/training/fit.py); repeatable",
+        "(fields of SimpleObjective / SelfObjective in cnnattn/training/simple_objective.py, self_objective.py); "
+        "repeatable",
     )
     parser.add_argument("--short-side", type=int, help="input short side (default: the calibrated default)")
     parser.add_argument("--coco", type=Path, help="coco128 folder with semantic masks: validation figure for self")

@@ -26,12 +26,15 @@ from cnnattn.heads.simple import TrainedHead
 from cnnattn.training import fit
 from cnnattn.training.data import default_cache_dir, find_labelled_images
 from cnnattn.training.features import ViewSpec, coco_features, load_dataset, preprocessing_for
+from cnnattn.training.objective import Objective
+from cnnattn.training.self_objective import SelfObjective
+from cnnattn.training.simple_objective import SimpleObjective
 from cnnattn.training.splits import split_of
 
 # The objective of each trained kind, as chosen on the validation split (docs/HEADS.md shows the runs
 # they won against, `python -m cnnattn.training.ablation` makes them). A new trained kind adds its own.
-CHOSEN: dict[str, fit.Objective] = {
-    "simple": fit.SimpleObjective(
+CHOSEN: dict[str, Objective] = {
+    "simple": SimpleObjective(
         num_heads=5,
         classification_weight=0.0,
         kl_weight=3.0,
@@ -41,7 +44,7 @@ CHOSEN: dict[str, fit.Objective] = {
         epochs=16,
         lr=1e-2,
     ),
-    "self": fit.SelfObjective(affinity_weight=1.0),
+    "self": SelfObjective(affinity_weight=1.0),
 }
 AUGMENTATION_TEXT = (
     "whole photos: view 0 clean, views 1-2 random crop 35-100% area, aspect 3/4-4/3, h-flip, "
@@ -70,7 +73,7 @@ def trained_kind(kind: str) -> type[TrainedHead]:
     return found[kind]
 
 
-def objective_for(kind: str, overrides: dict) -> fit.Objective:
+def objective_for(kind: str, overrides: dict) -> Objective:
     """The chosen objective of a kind with `overrides` (field -> value) applied."""
     base = CHOSEN[kind]
     names = {f.name: f for f in dataclasses.fields(base)}
