@@ -30,8 +30,8 @@
     }
   }
   let translating = false;
-  new MutationObserver(() => {
-    if (translating) return;
+  new MutationObserver(() => {  // gradio writes its English again when it redraws; an English page has nothing to do
+    if (translating || (document.documentElement.dataset.cnnattnLanguage || "en") === "en") return;
     translating = true;
     requestAnimationFrame(() => { translateGradioWords(); translating = false; });
   }).observe(document.body, { childList: true, subtree: true });
