@@ -1,8 +1,10 @@
 """How long a user waits before cnnattn answers: `cnnattn --help` (and a subcommand's help) until it exits,
 and `python app.py` until it prints its address. Each command runs in a fresh process (cold imports, as a
-user starts it), alternating the commands round by round on this shared machine.
+user starts it), alternating the commands round by round on this shared machine. With `--baseline DIR` (a
+checkout of another commit) each round runs the same commands there too, side by side.
 
-    python -m bench.startup --rounds 5 --out docs/benchmarks/startup.json
+    git worktree add /tmp/cnnattn-e38ecb9 e38ecb9
+    python -m bench.startup --rounds 7 --baseline /tmp/cnnattn-e38ecb9 --out docs/benchmarks/startup.json
 """
 
 from __future__ import annotations
@@ -28,17 +30,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def time_help(args: list[str]) -> float:
+def time_help(args: list[str], checkout: Path = ROOT) -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "cnnattn", *args], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-m", "cnnattn", *args], check=True, capture_output=True, cwd=checkout)
     return time.perf_counter() - start
 
 
-def time_app_start(timeout_s: float = 180.0) -> float:
+def time_app_start(checkout: Path = ROOT, timeout_s: float = 180.0) -> float:
     """Seconds from `python app.py` to its address on stdout; the server is stopped by its own PID."""
     command = [sys.executable, "-u", "app.py", "--port", str(free_port())]
     start = time.perf_counter()
-    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(command, cwd=checkout, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         for line in server.stdout:
             if READY in line:
@@ -51,32 +53,49 @@ def time_app_start(timeout_s: float = 180.0) -> float:
         server.wait(timeout=30)
 
 
+def commit_of(checkout: Path) -> str:
+    """The checkout's short commit, "+changes" when its tracked files differ from it."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=checkout)
+    dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], cwd=checkout).returncode != 0
+    return commit.stdout.strip() + ("+changes" if dirty else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.startup", description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, help="a checkout of another commit, measured in the same rounds")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "startup.json")
     args = parser.parse_args(argv)
+    checkouts = {"current": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
     commands = {
-        "cnnattn --help": lambda: time_help(["--help"]),
-        "cnnattn explain --help": lambda: time_help(["explain", "--help"]),
+        "cnnattn --help": lambda checkout: time_help(["--help"], checkout),
+        "cnnattn explain --help": lambda checkout: time_help(["explain", "--help"], checkout),
         "python app.py (to its address)": time_app_start,
     }
-    seconds: dict[str, list[float]] = {name: [] for name in commands}
+    seconds = {side: {name: [] for name in commands} for side in checkouts}
     for _ in range(args.rounds):
         for name, measure in commands.items():
-            seconds[name].append(round(measure(), 3))
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+            for side, checkout in checkouts.items():
+                seconds[side][name].append(round(measure(checkout), 3))
     result = {
-        "command": f"python -m bench.startup --rounds {args.rounds}",
+        "command": " ".join(["python -m bench.startup", *(argv if argv is not None else sys.argv[1:])]),
         "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit.stdout.strip(),
         "load_average": os.getloadavg(),
-        "median_s": {name: statistics.median(values) for name, values in seconds.items()},
-        "seconds": seconds,
     }
+    for side, checkout in checkouts.items():
+        result[side] = {
+            "commit": commit_of(checkout),
+            "median_s": {name: statistics.median(values) for name, values in seconds[side].items()},
+            "seconds": seconds[side],
+        }
+    if args.baseline:
+        result["current / baseline (medians)"] = {
+            name: round(result["current"]["median_s"][name] / result["baseline"]["median_s"][name], 3)
+            for name in commands
+        }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result["median_s"], indent=2))
+    print(json.dumps({side: result[side]["median_s"] for side in checkouts}, indent=2))
     return 0
 
 

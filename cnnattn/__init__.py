@@ -6,6 +6,10 @@ The public names load on first use (`from cnnattn import Explainer` works as eve
 
 import importlib
 
+from cnnattn import import_speedups
+
+import_speedups.install()  # before gradio or torchvision is imported (see its docstring)
+
 # Public name -> the module that defines it.
 _PUBLIC = {
     "BACKBONES": "cnnattn.backbones",
