@@ -3,13 +3,16 @@ and the front end of `cnnattn serve --ray` get the same queue, per-session cap, 
 allocator settings; only the default concurrency differs, on purpose. And the CLI and the web app no
 longer import each other.
 
-Both modes run their real `run(args)` with the model loading and the Ray cluster faked (no Ray process
-starts: tests/test_ray.py covers the real cluster), on a free 127.0.0.1 port without blocking.
+Both modes run their real `run(args)` on a free 127.0.0.1 port, the launch made non-blocking and the
+session's model reused for the front end's load. The Ray mode starts a real local cluster and deploys a
+real replica, as `cnnattn serve --ray` does; its run returns once the page is launched, and leaving the
+cluster's context stops every Ray process it started (the test checks).
 """
 
 import ast
 import inspect
 import logging
+import tempfile
 import threading
 from pathlib import Path
 
@@ -23,24 +26,6 @@ from cnnattn.webapp.gradio_internals import LazySessionState
 from tests.conftest import _free_port
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnnattn"
-
-
-class FakeCluster:
-    """RayCluster's surface that serve.run uses, for a local cluster that is never started."""
-
-    started_local = True
-
-    def __init__(self, address, settings):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def record_pids(self) -> set[int]:
-        return set()
 
 
 @pytest.fixture
@@ -115,15 +100,22 @@ def run_local(monkeypatch):
     return app.run(serve_args())
 
 
-def run_on_ray(monkeypatch, replicas: int):
-    import cnnattn.distributed.deployment as deployment
-    from cnnattn.distributed import serve
+def run_on_ray(monkeypatch, replicas: int, temp_dir: str) -> tuple[int, set[int]]:
+    """serve.run on a real local cluster; returns its exit code and the Ray processes it started."""
+    from cnnattn.distributed import cluster, serve
 
     monkeypatch.setattr(state_holder, "SessionState", LazySessionState.__bases__[0])
-    monkeypatch.setattr(serve, "RayCluster", FakeCluster)
-    monkeypatch.setattr(serve, "check_fits", lambda *args: None)
-    monkeypatch.setattr(deployment, "deploy", lambda *args: object())  # a handle no test event calls
-    return serve.run(serve_args("--ray", "--replicas", str(replicas)))
+    started: list[cluster.RayCluster] = []
+    stock_enter = cluster.RayCluster.__enter__
+
+    def entered(self):
+        started.append(stock_enter(self))
+        return started[-1]
+
+    monkeypatch.setattr(cluster.RayCluster, "__enter__", entered)  # to see its processes, after it stops
+    settings = cluster.LocalSettings(num_cpus=2, object_store_mb=128, temp_dir=temp_dir)
+    code = serve.run(serve_args("--ray", "--replicas", str(replicas)), settings)
+    return code, started[0].alive()
 
 
 def test_local_and_ray_front_end_launch_with_the_same_settings(monkeypatch, launched):
@@ -136,7 +128,10 @@ def test_local_and_ray_front_end_launch_with_the_same_settings(monkeypatch, laun
     from cnnattn.distributed.deployment import MAX_BATCH_SIZE
 
     assert run_local(monkeypatch) == 0
-    assert run_on_ray(monkeypatch, replicas=2) == 0
+    with tempfile.TemporaryDirectory(prefix="cnnattn-ray-") as temp_dir:  # a short path: Ray's sockets
+        code, left_running = run_on_ray(monkeypatch, replicas=1, temp_dir=temp_dir)
+    assert code == 0
+    assert left_running == set(), "Ray processes outlived the front end's cluster"
     local, ray = launched
     assert local["listen"].host == ray["listen"].host == "127.0.0.1"  # --host's default: this machine only
     expected = {
@@ -157,7 +152,7 @@ def test_local_and_ray_front_end_launch_with_the_same_settings(monkeypatch, laun
         assert len(trimming) == 1 and trimming[0].daemon
     # The one difference, on purpose: one model pass at a time in-process, full batches for every replica on Ray.
     assert local["demo"]._queue.default_concurrency_limit == launch_module.LOCAL_CONCURRENCY == 1
-    assert ray["demo"]._queue.default_concurrency_limit == 2 * MAX_BATCH_SIZE
+    assert ray["demo"]._queue.default_concurrency_limit == MAX_BATCH_SIZE  # 1 replica
 
 
 def imports_of(path: Path) -> set[str]:
