@@ -15,7 +15,7 @@ from cnnattn.payload import weights_from_payload
 from cnnattn.render import COLORMAPS, overlay
 from cnnattn.webapp.view import ABSOLUTE_MAX
 from tests.browser_helpers import answered
-from tests.conftest import launch_chromium
+from tests.conftest import _free_port, launch_chromium
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 VIEW = "window.cnnattnViews.explore"
@@ -257,3 +257,42 @@ def test_a_chosen_class_answers_and_holds_for_the_next_photo(browser, app_url, p
         assert page.evaluate(f"() => {VIEW}.payload().class_index") == 281
     finally:
         page.close()
+
+
+@pytest.fixture
+def red_colormap():
+    """A colormap a user adds (docs/LIBRARY.md, "Add a colormap"), taken away again after the test."""
+    import matplotlib
+
+    from cnnattn.render import COLORMAPS, lookup_table, register_colormap
+
+    register_colormap("black_to_red", ["black", "red"])
+    yield "black_to_red"
+    COLORMAPS.remove("black_to_red")
+    matplotlib.colormaps.unregister("black_to_red")
+    lookup_table.cache_clear()
+
+
+def test_a_registered_colormap_is_offered_and_drawn_like_the_python_renderer(
+    browser, explainer, png_photo, red_colormap
+):
+    from cnnattn.webapp import app
+
+    demo = app.build_app(explainer)  # registered before the page is built, as the docs say
+    port = _free_port()
+    app.serve(demo, "127.0.0.1", port, prevent_thread_lock=True, quiet=True)
+    page = answered(browser, f"http://127.0.0.1:{port}/", png_photo)
+    try:
+        offered = page.locator("#maps select[name=colormap] option").evaluate_all(
+            "options => options.map(o => o.value)"
+        )
+        assert offered[-1] == red_colormap
+        page.locator("#maps select[name=colormap]").select_option(red_colormap)
+        page.locator("#maps select[name=mode]").select_option("absolute")
+        drawn = canvas_pixels(page, "class")
+        difference = level_difference(drawn, python_render(page, "class", red_colormap))
+        assert (difference > 2).mean() < 1e-4 and difference.max() <= 8
+        assert (level_difference(drawn, python_render(page, "class", "inferno")) > 2).mean() > 0.05
+    finally:
+        page.close()
+        demo.close()

@@ -11,14 +11,27 @@ from PIL import Image, ImageDraw
 from cnnattn.maps import upsample
 
 DEFAULT_COLORMAP = "inferno"  # perceptually uniform and readable with colour-vision deficiency
-COLORMAPS = ("inferno", "viridis", "cividis", "magma", "plasma", "turbo", "gray")
+# The colormaps offered everywhere (Explore, the Lesson, downloads, the browser's tables), in order. One list,
+# read where it is used, so `register_colormap` before building the app adds a choice to every view.
+COLORMAPS: list[str] = ["inferno", "viridis", "cividis", "magma", "plasma", "turbo", "gray"]
+
+
+def register_colormap(name: str, colors: list) -> None:
+    """Offer a colormap running through `colors` (matplotlib colour specs, first = weight 0) everywhere."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    if name not in matplotlib.colormaps:
+        matplotlib.colormaps.register(LinearSegmentedColormap.from_list(name, colors))
+    if name not in COLORMAPS:
+        COLORMAPS.append(name)
 
 
 @lru_cache(maxsize=16)
-def _lookup_table(colormap: str) -> np.ndarray:
+def lookup_table(colormap: str) -> np.ndarray:
+    """The colormap's 256 RGB entries (uint8, (256, 3)); the browser draws with the same table."""
     if colormap not in matplotlib.colormaps:
         raise ValueError(f"Unknown colormap {colormap!r}; try one of {', '.join(COLORMAPS)}.")
-    return (matplotlib.colormaps[colormap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)  # (256, 3)
+    return (matplotlib.colormaps[colormap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8)
 
 
 def heatmap(weights: np.ndarray, size: tuple[int, int], colormap: str = DEFAULT_COLORMAP, vmax: float | None = None):
@@ -31,7 +44,7 @@ def heatmap(weights: np.ndarray, size: tuple[int, int], colormap: str = DEFAULT_
     width, height = size
     scaled = upsample(weights, height, width) / max(top, 1e-12)
     indices = np.clip(scaled * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    return np.take(_lookup_table(colormap), indices, axis=0)  # (H, W, 3) uint8; take is ~5x faster than [indices]
+    return np.take(lookup_table(colormap), indices, axis=0)  # (H, W, 3) uint8; take is ~5x faster than [indices]
 
 
 def overlay(

@@ -8,11 +8,9 @@ from functools import cache
 from importlib import resources
 
 import gradio as gr
-import matplotlib
-import numpy as np
 
 from cnnattn.heads import ClassMap, Head
-from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
+from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, lookup_table
 from cnnattn.webapp.strings import browser_strings
 
 # Absolute colour mode: colour = weight x H*W (multiples of the uniform weight) on 0..ABSOLUTE_MAX.
@@ -25,17 +23,11 @@ def static_text(name: str) -> str:
     return resources.files("cnnattn.webapp").joinpath("static", name).read_text(encoding="utf-8")
 
 
-@cache
 def lookup_tables() -> dict[str, str]:
-    """Each colormap's 256-entry RGB table, flattened (the same table as cnnattn.render.overlays), as
-    base64 of its 768 bytes: gradio copies a component's props element by element on every loading-status
-    update, so seven 768-number lists cost the page far more than seven short strings."""
-    return {
-        name: base64.b64encode(
-            (matplotlib.colormaps[name](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8).tobytes()
-        ).decode("ascii")
-        for name in COLORMAPS
-    }
+    """Each colormap's 256-entry RGB table (cnnattn.render's), flattened, as base64 of its 768 bytes:
+    gradio copies a component's props element by element on every loading-status update, so seven
+    768-number lists cost the page far more than seven short strings."""
+    return {name: base64.b64encode(lookup_table(name).tobytes()).decode("ascii") for name in COLORMAPS}
 
 
 def attention_view(name: str, temperatures: dict[str, float], elem_id: str, **options) -> gr.HTML:
