@@ -2,6 +2,7 @@
 
 The public names load on first use (`from cnnattn import Explainer` works as ever): importing any
 `cnnattn.*` module runs this file first, and `cnnattn --help` must not wait for torch and timm.
+`cnnattn.__version__` is looked up on first use too.
 """
 
 import importlib
@@ -29,7 +30,36 @@ _PUBLIC = {
 }
 
 
+def _version() -> str:
+    """The installed distribution's version; run from a source checkout, its pyproject.toml's.
+
+    The metadata is used only when it describes these very files: a checkout run in place (the tests,
+    `python app.py`) may find none, another installed cnnattn's, or an editable install's, which can be stale.
+    """
+    from importlib import metadata
+    from pathlib import Path
+
+    here = Path(__file__).resolve()
+    try:
+        distribution = metadata.distribution("cnnattn")
+    except metadata.PackageNotFoundError:
+        distribution = None
+    if distribution is not None and Path(distribution.locate_file("cnnattn/__init__.py")).resolve() == here:
+        return distribution.version
+    pyproject = here.parent.parent / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") == "cnnattn" and "version" in project:
+            return project["version"]
+    return distribution.version if distribution is not None else "0+unknown"
+
+
 def __getattr__(name: str):
+    if name == "__version__":
+        globals()[name] = _version()
+        return globals()[name]
     if name not in _PUBLIC:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(_PUBLIC[name]), name)
@@ -38,7 +68,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC])
+    return sorted({*globals(), *_PUBLIC, "__version__"})
 
 
 __all__ = [

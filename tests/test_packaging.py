@@ -1,9 +1,11 @@
 """Packaging: declared dependencies match the imports, `import cnnattn` stays light, the console script
-works, and a fresh install outside the checkout explains a photo and serves the app."""
+works, the sdist and the wheel carry the licence, and a fresh install outside the checkout explains a
+photo and serves the app."""
 
 from __future__ import annotations
 
 import ast
+import email.parser
 import functools
 import importlib.metadata
 import json
@@ -14,10 +16,12 @@ import site
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import time
 import tomllib
 import urllib.error
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -146,6 +150,29 @@ def test_project_metadata():
     assert "ray" in declared("serve")
     package_data = PYPROJECT["tool"]["setuptools"]["package-data"]["cnnattn"]
     assert "data/**/*" in package_data and "webapp/static/**/*" in package_data
+    assert "py.typed" in package_data and (ROOT / "cnnattn" / "py.typed").is_file()
+
+
+def test_licence_version_changelog_and_citation_agree():
+    """Apache-2.0 in pyproject (PEP 639: an SPDX string and the file), LICENSE the standard text, and one
+    version everywhere: pyproject, `cnnattn.__version__` in this checkout, CITATION.cff and CHANGELOG.md."""
+    import cnnattn
+
+    project = PYPROJECT["project"]
+    assert project["license"] == "Apache-2.0" and project["license-files"] == ["LICENSE"]
+    assert not [c for c in project["classifiers"] if c.startswith("License ::")], "PEP 639: no licence classifiers"
+    licence = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert licence.split()[:5] == ["Apache", "License", "Version", "2.0,", "January"], licence[:200]
+    assert "END OF TERMS AND CONDITIONS" in licence
+    version = project["version"]
+    assert cnnattn.__version__ == version
+    citation = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    assert re.search(r"^cff-version: 1\.2\.0$", citation, re.M)
+    assert re.search(r"^license: Apache-2\.0$", citation, re.M)
+    assert re.search(r'^version: "?([^"\n]+)"?$', citation, re.M).group(1) == version, "CITATION.cff's version"
+    changelog = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    released = re.findall(r"^## \[(\d[^\]]*)\]", changelog, re.M)
+    assert released and released[0] == version, f"CHANGELOG.md's newest version is {released[:1]}, pyproject {version}"
 
 
 def test_import_cnnattn_and_the_cli_do_not_import_gradio():
@@ -214,6 +241,72 @@ def copy_as_committed(destination: Path) -> None:
             shutil.copy2(source, destination / name)
 
 
+BUILD = """
+import sys
+from setuptools import build_meta
+print("built:", getattr(build_meta, sys.argv[1])(sys.argv[2]))
+"""
+
+
+def build(hook: str, source: Path, out: Path) -> Path:
+    """One PEP 517 hook of the backend pyproject names (`build_sdist` or `build_wheel`), run in `source`."""
+    result = subprocess.run(
+        [sys.executable, "-c", BUILD, hook, str(out)], cwd=source, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    (name,) = (line.removeprefix("built: ") for line in result.stdout.splitlines() if line.startswith("built: "))
+    return out / name
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    """The sdist of a fresh copy of the checkout and the wheel built from that sdist, as `python -m build`
+    makes them (a file the sdist forgot fails the wheel). Built with this environment's setuptools, which
+    requirements.txt pins inside [build-system]'s range; a few seconds."""
+    assert PYPROJECT["build-system"]["build-backend"] == "setuptools.build_meta"
+    for requirement in map(Requirement, PYPROJECT["build-system"]["requires"]):
+        try:
+            found = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            found = None
+        assert found and requirement.specifier.contains(found), f"building needs {requirement}, found {found}"
+    root = tmp_path_factory.mktemp("build")
+    clone, dist, unpacked = root / "clone", root / "dist", root / "sdist"
+    copy_as_committed(clone)
+    sdist = build("build_sdist", clone, dist)
+    with tarfile.open(sdist) as archive:
+        archive.extractall(unpacked, filter="data")
+    (source,) = unpacked.iterdir()
+    wheel = build("build_wheel", source, dist)
+    shutil.rmtree(clone)
+    shutil.rmtree(unpacked)
+    return {"sdist": sdist, "wheel": wheel}
+
+
+def core_metadata(text: str) -> dict[str, list[str]]:
+    """Core metadata (PKG-INFO, METADATA): RFC 822 headers, some repeated."""
+    headers = email.parser.HeaderParser().parsestr(text)
+    return {key: headers.get_all(key) for key in set(headers.keys())}
+
+
+def test_sdist_and_wheel_carry_the_licence_py_typed_and_the_licence_metadata(built):
+    version = str(Version(PYPROJECT["project"]["version"]))
+    licence = (ROOT / "LICENSE").read_bytes()
+    top, info = f"cnnattn-{version}", f"cnnattn-{version}.dist-info"
+    with tarfile.open(built["sdist"]) as sdist:
+        assert f"{top}/cnnattn/py.typed" in sdist.getnames()
+        assert sdist.extractfile(f"{top}/LICENSE").read() == licence
+        sdist_metadata = core_metadata(sdist.extractfile(f"{top}/PKG-INFO").read().decode())
+    with zipfile.ZipFile(built["wheel"]) as wheel:
+        assert "cnnattn/py.typed" in wheel.namelist()
+        assert wheel.read(f"{info}/licenses/LICENSE") == licence
+        wheel_metadata = core_metadata(wheel.read(f"{info}/METADATA").decode())
+    for name, metadata in (("sdist", sdist_metadata), ("wheel", wheel_metadata)):
+        assert metadata["Version"] == [version], name
+        assert metadata.get("License-Expression") == ["Apache-2.0"], name
+        assert metadata.get("License-File") == ["LICENSE"], name
+
+
 def wait_for_http(url: str, process: subprocess.Popen, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -230,8 +323,9 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout_s: float) -> None
 
 
 @pytest.mark.slow
-def test_fresh_install_outside_the_checkout_explains_and_serves(tmp_path):
-    """`pip install` of a fresh copy into a new venv, copy deleted, then the console script from elsewhere.
+def test_fresh_install_outside_the_checkout_explains_and_serves(tmp_path, built):
+    """`pip install` of the wheel (built from the sdist of a fresh copy) into a new venv, then the console
+    script from elsewhere.
 
     Isolation: the new venv (`python -m venv --without-pip`) has nothing of its own but cnnattn. The
     dependencies already installed for the tests (torch alone is ~6 GB) are made visible through one
@@ -240,12 +334,10 @@ def test_fresh_install_outside_the_checkout_explains_and_serves(tmp_path):
     the other folder's own `.pth` hooks (an editable cnnattn, say) stay inactive. `--system-site-packages`
     would not do: it exposes the base interpreter's packages, not this venv's. pip comes from there
     too and installs into the new venv (its sys.prefix); it checks every declared dependency against
-    what it sees, offline (`--no-index`), and builds cnnattn with the pinned setuptools
-    (`--no-build-isolation`). Without setuptools >= 70.1 it lets pip fetch one for an isolated build.
-    About a minute on 2 busy cores: copy, venv and install ~7 s, `--help` ~10 s, import check and
-    explain ~25 s, server start ~16 s.
+    what it sees, offline (`--no-index`). About a minute on 2 busy cores besides the build: venv and
+    install ~7 s, `--help` ~10 s, import check and explain ~25 s, server start ~16 s.
     """
-    clone, venv, elsewhere = tmp_path / "clone", tmp_path / "venv", tmp_path / "elsewhere"
+    venv, elsewhere = tmp_path / "venv", tmp_path / "elsewhere"
     started = time.monotonic()
 
     def took(step: str) -> None:  # shown by `pytest -rP`: where the minute goes
@@ -253,7 +345,6 @@ def test_fresh_install_outside_the_checkout_explains_and_serves(tmp_path):
         print(f"{step}: {time.monotonic() - started:.1f} s")
         started = time.monotonic()
 
-    copy_as_committed(clone)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python, script = venv / "bin" / "python", venv / "bin" / "cnnattn"
     purelib = subprocess.run(
@@ -265,18 +356,16 @@ def test_fresh_install_outside_the_checkout_explains_and_serves(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"}}
     env |= {"PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}", "PYTHONNOUSERSITE": "1"}
     env |= {"PIP_DISABLE_PIP_VERSION_CHECK": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    try:
-        setuptools_ok = Version(importlib.metadata.version("setuptools")) >= Version("70.1")
-    except importlib.metadata.PackageNotFoundError:
-        setuptools_ok = False
-    options = ["--no-index", "--no-build-isolation"] if setuptools_ok else []
     install = subprocess.run(
-        [python, "-m", "pip", "install", *options, str(clone)], env=env, capture_output=True, text=True, timeout=600
+        [python, "-m", "pip", "install", "--no-index", str(built["wheel"])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
-    shutil.rmtree(clone)
     elsewhere.mkdir()
-    took("copy, venv, pip install")
+    took("venv, pip install of the wheel")
 
     def run(*args, **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run(args, cwd=elsewhere, env=env, capture_output=True, text=True, timeout=600, **kwargs)
@@ -287,13 +376,19 @@ def test_fresh_install_outside_the_checkout_explains_and_serves(tmp_path):
     took("cnnattn --help")
 
     check = """
-import sys, cnnattn
+import importlib.metadata, pathlib, sys, cnnattn
 from cnnattn.labels import class_names
 assert "gradio" not in sys.modules, "import cnnattn imported gradio"
 assert len(class_names("zh")) == 1000
+metadata = importlib.metadata.metadata("cnnattn")
+assert cnnattn.__version__ == metadata["Version"] == sys.argv[1], (cnnattn.__version__, metadata["Version"])
+assert metadata["License-Expression"] == "Apache-2.0", metadata["License-Expression"]
+assert (pathlib.Path(cnnattn.__file__).parent / "py.typed").is_file(), "py.typed is not installed"
+licences = [f for f in importlib.metadata.files("cnnattn") if f.name == "LICENSE"]
+assert licences and "Apache License" in licences[0].read_text(encoding="utf-8"), licences
 print(cnnattn.__file__)
 """
-    result = run(python, "-c", check)
+    result = run(python, "-c", check, str(Version(PYPROJECT["project"]["version"])))
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()).is_relative_to(venv), result.stdout  # the installed copy, not a checkout
 
