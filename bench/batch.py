@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -120,22 +121,24 @@ def cli_memory(files: list[Path], device: str, workers: int, env: dict) -> dict:
     }
 
 
-def run(
-    explainer: Explainer,
-    folder: Path,
-    device: str,
-    counts: list[int],
-    throughput_images: int,
-    rounds: int,
-    workers: int,
-    env_threads: int | None,
-) -> dict:
+@dataclass(frozen=True)
+class BatchPlan:
+    """How much the batch benchmark measures."""
+
+    counts: list[int]  # folder sizes the CLI's peak memory is measured at
+    throughput_images: int  # photos of the throughput rows
+    rounds: int  # throughput rounds
+    workers: int  # the CLI's decoding workers
+    env_threads: int | None = None  # OMP_NUM_THREADS of the CLI runs (None: the CLI's own choice)
+
+
+def run(explainer: Explainer, folder: Path, device: str, plan: BatchPlan) -> dict:
     files = find_images([str(folder)])
-    if len(files) < max(counts + [throughput_images]):
-        raise ValueError(f"{folder} holds {len(files)} images; the batch benchmark needs {max(counts)}.")
+    if len(files) < max(plan.counts + [plan.throughput_images]):
+        raise ValueError(f"{folder} holds {len(files)} images; the batch benchmark needs {max(plan.counts)}.")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    if env_threads:
-        env["OMP_NUM_THREADS"] = str(env_threads)
-    rows = throughput(explainer, files[:throughput_images], workers, rounds)
-    memory = [cli_memory(files[:count], device, workers, env) for count in counts]
-    return {"throughput": rows, "memory": memory, "workers": workers}
+    if plan.env_threads:
+        env["OMP_NUM_THREADS"] = str(plan.env_threads)
+    rows = throughput(explainer, files[: plan.throughput_images], plan.workers, plan.rounds)
+    memory = [cli_memory(files[:count], device, plan.workers, env) for count in plan.counts]
+    return {"throughput": rows, "memory": memory, "workers": plan.workers}

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from bench.timing import interleaved, synchronizer
-from cnnattn.explain import Explainer, Explanation
+from cnnattn.explain import Explainer, Explanation, MapRequest
 from cnnattn.heads import ClassMap
 from cnnattn.image.loading import load_image
 from cnnattn.maps import CENTRE
@@ -91,9 +91,9 @@ def write_outputs(
     return pngs, data_files
 
 
-def explain_options(explainer: Explainer, request: dict) -> dict:
-    """The Explore tab's controls as `explain_encoded` options."""
-    return dict(
+def map_request(explainer: Explainer, request: dict) -> MapRequest:
+    """The Explore tab's controls as the maps `explain_encoded` computes."""
+    return MapRequest(
         queries=[request["query"]],
         class_index=request["class_index"],
         temperatures=head_temperatures(explainer, request["temperature"], request["class_temperature"]),
@@ -103,7 +103,7 @@ def explain_options(explainer: Explainer, request: dict) -> dict:
 def respond(pipeline: Pipeline, photo: Path, request: dict, output_dir: Path | None):
     """The Explore handler's work for one request: overlays, and with an `output_dir` what it writes.
     A fresh `pipeline` misses the encodings cache (decode and backbone), a warm one hits it."""
-    image, explanation = pipeline.explain(photo.read_bytes(), **explain_options(pipeline.explainer, request))
+    image, explanation = pipeline.explain(photo.read_bytes(), request=map_request(pipeline.explainer, request))
     overlays = render_overlays(image, explanation, RenderOptions(request["colormap"], 0.5, False))
     return overlays if output_dir is None else write_outputs(output_dir, overlays, explanation, photo.name)
 
@@ -139,8 +139,8 @@ def stages(explainer: Explainer, photo: Path, output_dir: Path, repeats: int, wa
     image = load_image(data)
     inputs = explainer.preprocessing(image)
     encoded = explainer.encode_inputs(inputs, image.size)
-    options = explain_options(explainer, DEFAULT_REQUEST)
-    explanation = explainer.explain_encoded(encoded, **options)
+    maps = map_request(explainer, DEFAULT_REQUEST)
+    explanation = explainer.explain_encoded(encoded, maps)
     render_options = RenderOptions(DEFAULT_REQUEST["colormap"], 0.5, False)
     overlays = render_overlays(image, explanation, render_options)
 
@@ -151,7 +151,7 @@ def stages(explainer: Explainer, photo: Path, output_dir: Path, repeats: int, wa
         "decode": lambda: load_image(data),
         "preprocess": lambda: explainer.preprocessing(image),
         "model": lambda: explainer.encode_inputs(inputs, image.size),
-        "explain": lambda: explainer.explain_encoded(encoded, **options),
+        "explain": lambda: explainer.explain_encoded(encoded, maps),
         "render": lambda: render_overlays(image, explanation, render_options),
         "write files": lambda: write_outputs(output_dir, overlays, explanation, photo.name),
     }
@@ -188,7 +188,7 @@ def baseline_stages(photo: Path, device: str, repeats: int, warmup: int) -> list
 def encoders(explainer: Explainer, photo: Path, repeats: int, warmup: int) -> list[dict]:
     """Encoding one request's overlays in the formats a gallery could use (downloads stay PNG)."""
     image = load_image(photo.read_bytes())
-    explanation = explainer.explain_encoded(explainer.encode(image), **explain_options(explainer, DEFAULT_REQUEST))
+    explanation = explainer.explain_encoded(explainer.encode(image), map_request(explainer, DEFAULT_REQUEST))
     overlays = render_overlays(image, explanation, RenderOptions(DEFAULT_REQUEST["colormap"], 0.5, False))
 
     def encode(save) -> list[bytes]:

@@ -115,13 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     if "batch" in args.only and not args.data.is_dir():
         results["batch"] = {"skipped": f"{args.data} is absent (development data from ../shared)."}
     else:
-        section(
-            "batch",
-            lambda: batch.run(
-                explainer, args.data, str(device), args.batch_counts, args.throughput_images, args.rounds,
-                args.workers, env_threads,
-            ),
-        )  # fmt: skip
+        plan = batch.BatchPlan(args.batch_counts, args.throughput_images, args.rounds, args.workers, env_threads)
+        section("batch", lambda: batch.run(explainer, args.data, str(device), plan))
     section("server", lambda: server.run(photo, str(device), args.singles, args.bursts, env_threads))
     results["load"].append(timing.load_average())
     results["elapsed_s"] = time.perf_counter() - started

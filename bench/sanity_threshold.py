@@ -54,9 +54,9 @@ def measure(explainer: Explainer, photos: list[Path]) -> dict:
         encoded = explainer.encode(load_image(path))
         top1 = steps.top1(encoded)
         for head, random_head, index in heads:
-            temperature = head.default_temperature
-            real = steps.lesson_weights(head, index, encoded, temperature, top1, CENTRE)
-            random = steps.lesson_weights(random_head, index, encoded, temperature, top1, CENTRE)
+            shown = steps.MapSettings(head.default_temperature, top1, CENTRE)
+            real = steps.lesson_weights(head, index, encoded, shown)
+            random = steps.lesson_weights(random_head, index, encoded, shown)
             maps[f"{head.kind}/{index}"].append((real.shape, real))
             randomised[head.kind].append(spearman(real, random))
     pairs: dict[str, list[float]] = defaultdict(list)

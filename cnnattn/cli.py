@@ -193,15 +193,16 @@ def _records(explainer: Explainer, files: list[Path], args: argparse.Namespace) 
 
 def explain_options(args: argparse.Namespace) -> dict:
     """`Explainer.explain_encoded` options from the command line."""
+    from cnnattn.explain import MapRequest
     from cnnattn.maps import CENTRE
 
-    return dict(
+    request = MapRequest(
         queries=args.query or [CENTRE],
         class_index=args.class_index,
         temperatures=dict(args.temperature or []),
-        language=args.lang,
         layer=args.layer,
     )
+    return dict(request=request, language=args.lang)
 
 
 def model_threads(workers: int) -> int:
@@ -238,9 +239,11 @@ def run_explain(args: argparse.Namespace) -> int:
     for note in explainer.notes:
         print(f"note: {note}", file=sys.stderr)
     if args.ray:
-        from cnnattn.distributed.batch import ray_records  # imports ray: only with --ray
+        from cnnattn.distributed.batch import ActorSettings, ray_records  # imports ray: only with --ray
+        from cnnattn.distributed.cluster import RayCluster
 
-        records = ray_records(files, load_options, explain_options(args), args.address, args.replicas)
+        actors = ActorSettings.for_replicas(args.replicas)
+        records = ray_records(files, load_options, explain_options(args), RayCluster(args.address), actors)
     else:
         records = _records(explainer, files, args)
     skipped = 0

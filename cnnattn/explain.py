@@ -7,7 +7,7 @@ changing the class, temperature or query never reruns the backbone. Every regist
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +34,18 @@ from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import class_names
 from cnnattn.maps import CENTRE, grid_cell
 
-__all__ = ["CENTRE", "AttentionMap", "Encoded", "Explainer", "Explanation", "Prediction", "grid_cell"]
+__all__ = ["CENTRE", "AttentionMap", "Encoded", "Explainer", "Explanation", "MapRequest", "Prediction", "grid_cell"]
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """Which maps `Explainer.explain_encoded` computes from cached features: what changes a map, not how
+    the predictions are worded."""
+
+    queries: Sequence[tuple[float, float]] = (CENTRE,)  # query-row heads: (x, y) fractions; a map per head and query
+    class_index: int | None = None  # the class class-conditional heads score; None: the top-1 prediction
+    temperatures: Mapping[str, float] | None = None  # per head kind, overriding the kinds' defaults
+    layer: str = FINAL  # backbone layer, for heads that can run on earlier stages
 
 
 @dataclass(frozen=True)
@@ -211,26 +222,19 @@ class Explainer:
 
     @torch.inference_mode()
     def explain_encoded(
-        self,
-        encoded: Encoded,
-        queries: list[tuple[float, float]] | tuple = (CENTRE,),
-        class_index: int | None = None,
-        temperatures: Mapping[str, float] | None = None,
-        top_k: int = 5,
-        language: str = "en",
-        layer: str = FINAL,
+        self, encoded: Encoded, request: MapRequest = MapRequest(), top_k: int = 5, language: str = "en"
     ) -> Explanation:
-        """Every registered head's maps from cached features: position heads give one map per head,
-        query-row heads one map per head and query. `temperatures` overrides kinds' defaults."""
-        chosen = self.temperatures(temperatures)
+        """Every registered head's maps from cached features, as `request` asks: position heads give one
+        map per head, query-row heads one map per head and query."""
+        chosen = self.temperatures(request.temperatures)
         predictions = self.predictions(encoded.logits, top_k, language)
-        class_index = predictions[0].index if class_index is None else class_index
+        class_index = predictions[0].index if request.class_index is None else request.class_index
         if not 0 <= class_index < encoded.logits.shape[-1]:
             raise ValueError(f"Class index {class_index} is outside 0..{encoded.logits.shape[-1] - 1}.")
         maps, head_predictions = [], {}
         for head in self.heads:
-            options = MapOptions(class_index, layer if head.layers else FINAL)
-            maps += head_maps(head, head.map_inputs(encoded, options), queries, chosen[head.kind])
+            options = MapOptions(class_index, request.layer if head.layers else FINAL)
+            maps += head_maps(head, head.map_inputs(encoded, options), request.queries, chosen[head.kind])
             logits = head.logits(encoded.features, chosen[head.kind])
             if logits is not None:
                 head_predictions[head.kind] = self.predictions(logits, top_k, language)
@@ -246,9 +250,9 @@ class Explainer:
         notes = self.photo_notes(encoded.size, language)
         return Explanation(encoded.size, predictions, attention_maps, head_predictions, self.calibration, notes)
 
-    def explain(self, source, **options) -> Explanation:
+    def explain(self, source, request: MapRequest = MapRequest(), top_k: int = 5, language: str = "en") -> Explanation:
         """Load (safely), encode and explain one photo: path, bytes or PIL image."""
-        return self.explain_encoded(self.encode(load_image(source)), **options)
+        return self.explain_encoded(self.encode(load_image(source)), request, top_k, language)
 
 
 def _class_kinds(explainer: Explainer) -> set[str]:

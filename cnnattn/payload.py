@@ -30,7 +30,7 @@ DISPLAY_SIDE = 768  # longer side of the photo sent for display
 JPEG_QUALITY = 85
 
 
-def _array(values: torch.Tensor | np.ndarray) -> str:
+def encode_array(values: torch.Tensor | np.ndarray) -> str:
     flat = np.ascontiguousarray(np.asarray(values.detach().cpu() if torch.is_tensor(values) else values), "<f4")
     return base64.b64encode(flat.tobytes()).decode("ascii")
 
@@ -51,6 +51,12 @@ def display_photo(photo: Image.Image, max_side: int = DISPLAY_SIDE) -> Image.Ima
     return Image.open(io.BytesIO(base64.b64decode(_jpeg(photo, max_side)[0]))).convert("RGB")
 
 
+def photo_entry(photo: Image.Image) -> dict:
+    """A payload's "photo": the display JPEG (base64) and its size, which the maps are drawn over."""
+    jpeg, (width, height) = _jpeg(photo, DISPLAY_SIDE)
+    return {"jpeg": jpeg, "width": width, "height": height}
+
+
 def head_payload(head: Head, encoded: Encoded, options: MapOptions, language: str = "en") -> dict:
     """One head's entry: ids, names, form, default temperature and the arrays of its map inputs."""
     inputs = head.map_inputs(encoded, options)
@@ -65,15 +71,15 @@ def head_payload(head: Head, encoded: Encoded, options: MapOptions, language: st
     }
     if isinstance(inputs, PositionScores):
         K, h, w = inputs.scores.shape
-        return entry | {"grid": [h, w], "shape": [K, h, w], "scores": _array(inputs.scores.float())}
+        return entry | {"grid": [h, w], "shape": [K, h, w], "scores": encode_array(inputs.scores.float())}
     K, n, d = inputs.queries.shape
     entry |= {"grid": list(inputs.grid), "scale": inputs.scale}
     same_keys = inputs.keys is inputs.queries or torch.equal(inputs.keys, inputs.queries)
     if n <= (1 if same_keys else 2) * d:  # the logit matrix is the smaller message
         rows = torch.einsum("kid,kjd->kij", inputs.queries, inputs.keys) * inputs.scale  # (K, n, n): every row at once
-        return entry | {"encoding": "rows", "shape": [K, n, n], "rows": _array(rows.float())}
-    entry |= {"encoding": "qk", "shape": [K, n, d], "queries": _array(inputs.queries.float())}
-    return entry if same_keys else entry | {"keys": _array(inputs.keys.float())}
+        return entry | {"encoding": "rows", "shape": [K, n, n], "rows": encode_array(rows.float())}
+    entry |= {"encoding": "qk", "shape": [K, n, d], "queries": encode_array(inputs.queries.float())}
+    return entry if same_keys else entry | {"keys": encode_array(inputs.keys.float())}
 
 
 @torch.inference_mode()
@@ -84,14 +90,13 @@ def build_payload(
     class_index: int | None = None,
     layer: str = FINAL,
     language: str = "en",
-    max_side: int = DISPLAY_SIDE,
 ) -> dict:
-    """The whole answer for one photo: display JPEG, top-5, and every head's map inputs."""
+    """The whole answer for one photo: display JPEG (`DISPLAY_SIDE`, the size the lesson's own overlays
+    assume), top-5, and every head's map inputs."""
     predictions = explainer.predictions(encoded.logits, 5, language)
     class_index = predictions[0].index if class_index is None else class_index
     if not 0 <= class_index < encoded.logits.shape[-1]:
         raise ValueError(f"Class index {class_index} is outside 0..{encoded.logits.shape[-1] - 1}.")
-    jpeg, shown = _jpeg(photo, max_side)
     heads = []
     for head in explainer.heads:
         options = MapOptions(class_index, layer if head.layers else FINAL)
@@ -103,7 +108,7 @@ def build_payload(
             head_predictions[head.kind] = [vars(p) for p in explainer.predictions(logits, 5, language)]
     return {
         "version": PAYLOAD_VERSION,
-        "photo": {"jpeg": jpeg, "width": shown[0], "height": shown[1]},
+        "photo": photo_entry(photo),
         "size": list(encoded.size),
         "predictions": [vars(p) for p in predictions],
         "calibration": explainer.calibration_text(language),

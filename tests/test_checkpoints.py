@@ -8,7 +8,7 @@ import shutil
 import pytest
 import torch
 
-from cnnattn import Explainer
+from cnnattn import Explainer, MapRequest
 from cnnattn.heads import SelfAttention, SimpleAttention
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, CheckpointError, load_head, save_head
 
@@ -37,7 +37,7 @@ def test_shipped_heads_load_and_give_distributions_that_are_not_uniform(explaine
     assert explainer.notes == ()
     # The query sits on the cheetah: rows queried on plain background are close to uniform by design
     # (they spread over the whole scene), so they are not held to this test.
-    explanation = explainer.explain(example_photos["cheetah"], queries=[(0.5, 0.5)])
+    explanation = explainer.explain(example_photos["cheetah"], MapRequest(queries=[(0.5, 0.5)]))
     assert {"simple", "self"} <= set(explanation.head_predictions)
     assert explanation.head_predictions["simple"][0].index == explanation.head_predictions["self"][0].index == 293
     learned = [m for m in explanation.maps if m.kind in ("simple", "self")]

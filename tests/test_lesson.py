@@ -183,11 +183,11 @@ def test_sanity_check_changes_the_map_and_never_the_shared_model(explainer, trai
     before = [_state(trained_like["simple"]), _state(trained_like["self"]), _state(explainer.backbone)]
     class_map = explainer.head("class")
     real = lesson.pooling_lesson(class_map, 0, encoded, 4.0).weights
-    random = lesson.randomised_weights(class_map, 0, encoded, 4.0)
+    random = lesson.randomised_weights(class_map, 0, encoded, lesson.MapSettings(4.0))
     assert readouts.spearman(real, random) < 0.9
     for head, index in [(trained_like["simple"], 1), (trained_like["self"], 1), (explainer.head("feature_self"), 0)]:
-        real = lesson.lesson_weights(head, index, encoded, 1.0, query=(0.3, 0.3))
-        random = lesson.randomised_weights(head, index, encoded, 1.0, query=(0.3, 0.3))
+        real = lesson.lesson_weights(head, index, encoded, lesson.MapSettings(1.0, query=(0.3, 0.3)))
+        random = lesson.randomised_weights(head, index, encoded, lesson.MapSettings(1.0, query=(0.3, 0.3)))
         assert not np.allclose(real, random) and random.sum() == pytest.approx(1.0, abs=1e-5)
     after = [_state(trained_like["simple"]), _state(trained_like["self"]), _state(explainer.backbone)]
     assert all(torch.equal(b[name], a[name]) for b, a in zip(before, after, strict=True) for name in b)

@@ -122,8 +122,8 @@ def test_the_false_caption_is_gone():
 def test_sanity_verdict_against_the_measured_threshold(explainer, cheetah):
     _, encoded = cheetah
     class_map = explainer.head("class")
-    real = steps.lesson_weights(class_map, 0, encoded, 4.0)
-    random = steps.randomised_weights(class_map, 0, encoded, 4.0)
+    real = steps.lesson_weights(class_map, 0, encoded, steps.MapSettings(4.0))
+    random = steps.randomised_weights(class_map, 0, encoded, steps.MapSettings(4.0))
     check = sanity_check(real, random, "class")
     rho, threshold, passed = check  # a plain (rho, threshold, passed) triple
     assert threshold == SANITY_THRESHOLDS["class"] and passed == (rho <= threshold)
@@ -476,6 +476,6 @@ def test_link_of_an_upload_says_why_it_opens_without_the_photo():
 def test_torch_state_is_untouched_by_checks(explainer, cheetah):
     before = {name: tensor.clone() for name, tensor in explainer.heads.state_dict().items()}
     _, encoded = cheetah
-    real = steps.lesson_weights(explainer.head("simple"), 0, encoded, 1.0)
-    sanity_check(real, steps.randomised_weights(explainer.head("simple"), 0, encoded, 1.0), "simple")
+    real = steps.lesson_weights(explainer.head("simple"), 0, encoded, steps.MapSettings(1.0))
+    sanity_check(real, steps.randomised_weights(explainer.head("simple"), 0, encoded, steps.MapSettings(1.0)), "simple")
     assert all(torch.equal(before[name], tensor) for name, tensor in explainer.heads.state_dict().items())

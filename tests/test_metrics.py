@@ -8,6 +8,7 @@ import torch
 
 from cnnattn.analysis.metrics import (
     Endpoints,
+    PerturbationImages,
     centred_gaussian,
     entropy,
     insertion_deletion,
@@ -76,13 +77,14 @@ def test_insertion_deletion_of_perfect_and_inverted_maps(steps):
     predict = _object_predictor(object_mask)
     ends = Endpoints(original=1.0, blurred=0.0, grey=0.0)
 
-    perfect = insertion_deletion(image, object_mask + 0.01 * torch.rand(H, W), predict, blurred, grey, ends, steps)
+    images = PerturbationImages(image, blurred, grey, ends)
+    perfect = insertion_deletion(images, object_mask + 0.01 * torch.rand(H, W), predict, steps)
     # Insertion reaches 1 after a quarter of the pixels: AUC = 1 - 0.25 / 2; deletion is the mirror image.
     assert perfect.insertion_auc == pytest.approx(0.875)
     assert perfect.deletion_auc == pytest.approx(0.125)
     torch.testing.assert_close(perfect.insertion[: steps // 4 + 1], torch.linspace(0, 1, steps // 4 + 1).double())
 
-    inverted = insertion_deletion(image, 1 - object_mask, predict, blurred, grey, ends, steps)
+    inverted = insertion_deletion(images, 1 - object_mask, predict, steps)
     assert inverted.insertion_auc == pytest.approx(0.125)
     assert inverted.deletion_auc == pytest.approx(0.875)
 
@@ -90,7 +92,9 @@ def test_insertion_deletion_of_perfect_and_inverted_maps(steps):
 def test_insertion_deletion_rejects_saliency_of_wrong_size():
     image = torch.zeros(3, 4, 4)
     with pytest.raises(ValueError, match="must match"):
-        insertion_deletion(image, torch.zeros(2, 2), lambda b: b.sum((1, 2, 3)), image, image, Endpoints(0, 0, 0))
+        insertion_deletion(
+            PerturbationImages(image, image, image, Endpoints(0, 0, 0)), torch.zeros(2, 2), lambda b: b.sum((1, 2, 3))
+        )
 
 
 def test_centred_gaussian_peaks_in_the_middle_and_is_symmetric():

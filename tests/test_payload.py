@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from cnnattn import load_image
+from cnnattn import MapRequest, load_image
 from cnnattn.payload import build_payload, weights_from_payload
 
 
@@ -22,7 +22,7 @@ def answer(explainer, example_photos):
 def test_payload_weights_equal_the_explainers_maps(explainer, answer, temperature, query):
     photo, encoded, payload = answer
     temperatures = {head.kind: temperature for head in explainer.heads}
-    explanation = explainer.explain_encoded(encoded, queries=[query], temperatures=temperatures)
+    explanation = explainer.explain_encoded(encoded, MapRequest(queries=[query], temperatures=temperatures))
     expected = {str(m.head): m.weights for m in explanation.maps}
     seen = set()
     for entry in payload["heads"]:
@@ -50,7 +50,7 @@ def test_layer_and_class_change_only_their_heads(explainer, answer):
     assert by_kind["feature_self"]["grid"] == [2 * g for g in payload["heads"][-1]["grid"]]
     assert by_kind["feature_self"]["layer"] == "blocks.4" and by_kind["simple"]["layer"] == "final"
     class_weights = weights_from_payload(by_kind["class"], 0, 4.0)
-    expected = explainer.explain_encoded(encoded, class_index=1).maps[0].weights
+    expected = explainer.explain_encoded(encoded, MapRequest(class_index=1)).maps[0].weights
     np.testing.assert_allclose(class_weights, expected, atol=1e-5)
     with pytest.raises(ValueError, match="outside"):
         build_payload(explainer, photo, encoded, class_index=5000)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cnnattn.explain import grid_cell
+from cnnattn.explain import MapRequest, grid_cell
 from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import class_names
 
@@ -26,7 +26,7 @@ def test_real_backbone_classifies_packaged_photos(explainer, example_photos, nam
 
 def test_every_map_is_a_distribution_over_the_whole_photo(explainer, example_photos):
     photo = Image.open(example_photos["cheetah"])
-    explanation = explainer.explain(example_photos["cheetah"], queries=[(0.1, 0.9), (0.5, 0.5)])
+    explanation = explainer.explain(example_photos["cheetah"], MapRequest(queries=[(0.1, 0.9), (0.5, 0.5)]))
     assert explanation.size == photo.size
     kinds = {m.kind for m in explanation.maps}
     assert "class" in kinds
@@ -41,24 +41,24 @@ def test_every_map_is_a_distribution_over_the_whole_photo(explainer, example_pho
 def test_class_map_follows_requested_class_and_temperature(explainer, example_photos):
     encoded = explainer.encode(Image.open(example_photos["cheetah"]).convert("RGB"))
     top1 = explainer.explain_encoded(encoded).maps[0]
-    other = explainer.explain_encoded(encoded, class_index=LION).maps[0]
+    other = explainer.explain_encoded(encoded, MapRequest(class_index=LION)).maps[0]
     assert top1.class_index == CHEETAH and other.class_index == LION
     assert not np.allclose(top1.weights, other.weights)
 
     def entropy(w):
         return float(-(w * np.log(w + 1e-12)).sum())
 
-    sharp = explainer.explain_encoded(encoded, temperatures={"class": 1.0}).maps[0].weights
-    flat = explainer.explain_encoded(encoded, temperatures={"class": 16.0}).maps[0].weights
+    sharp = explainer.explain_encoded(encoded, MapRequest(temperatures={"class": 1.0})).maps[0].weights
+    flat = explainer.explain_encoded(encoded, MapRequest(temperatures={"class": 16.0})).maps[0].weights
     assert entropy(sharp) < entropy(top1.weights) < entropy(flat) < np.log(flat.size)
 
 
 def test_bad_temperature_and_class_are_rejected(explainer, example_photos):
     encoded = explainer.encode(Image.open(example_photos["lion"]).convert("RGB"))
     with pytest.raises(ValueError, match="positive"):
-        explainer.explain_encoded(encoded, temperatures={"simple": 0})
+        explainer.explain_encoded(encoded, MapRequest(temperatures={"simple": 0}))
     with pytest.raises(ValueError, match="outside"):
-        explainer.explain_encoded(encoded, class_index=1000)
+        explainer.explain_encoded(encoded, MapRequest(class_index=1000))
 
 
 @pytest.mark.parametrize(

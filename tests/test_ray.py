@@ -30,6 +30,7 @@ import pytest
 import torch
 from PIL import Image
 
+from cnnattn.explain import MapRequest
 from cnnattn.image.loading import load_image
 from cnnattn.payload import decode_array, weights_from_payload
 from cnnattn.pipeline import Pipeline
@@ -356,8 +357,8 @@ def test_served_payload_and_explanation_equal_in_process(explainer, handle, exam
         payload = served.payload(data)
         assert_payloads_close(payload, local.payload(data))
         assert payload["served_by"] in replica_ids(handle)
-        _, mine = served.explain(data, queries=[(0.2, 0.7)])
-        _, theirs = local.explain(data, queries=[(0.2, 0.7)])
+        _, mine = served.explain(data, request=MapRequest(queries=[(0.2, 0.7)]))
+        _, theirs = local.explain(data, request=MapRequest(queries=[(0.2, 0.7)]))
         assert_records_close(mine.to_json("x"), theirs.to_json("x"))
     assert served.encodings.misses == len(example_photos)  # the front end caches what replicas computed
     served.payload(example_photos["lion"].read_bytes(), class_index=3)
@@ -396,8 +397,8 @@ def test_concurrent_photos_of_mixed_shapes_are_batched_without_changing_results(
         # Features are float32 sums rounded differently in a batch and by another thread count
         # (seen: 1 of 112,640 values off by 1.1e-5); what people see, predictions and maps, is within 1e-5.
         torch.testing.assert_close(encoded.features, alone.features, atol=1e-4, rtol=1e-4)
-        mine = explainer.explain_encoded(encoded, queries=[(0.5, 0.5), (0.1, 0.9)]).to_json(path.name)
-        theirs = explainer.explain_encoded(alone, queries=[(0.5, 0.5), (0.1, 0.9)]).to_json(path.name)
+        mine = explainer.explain_encoded(encoded, MapRequest(queries=[(0.5, 0.5), (0.1, 0.9)])).to_json(path.name)
+        theirs = explainer.explain_encoded(alone, MapRequest(queries=[(0.5, 0.5), (0.1, 0.9)])).to_json(path.name)
         assert_records_close(mine, theirs)
 
 

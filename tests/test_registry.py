@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnattn import Explainer, load_image
+from cnnattn import Explainer, MapRequest, load_image
 from cnnattn.analysis.gradcam import gradcam_grid
 from cnnattn.backbones import create_backbone
 from cnnattn.heads import (
@@ -116,7 +116,7 @@ def test_every_head_and_layer_on_every_backbone(random_explainer, example_photos
     backbone = random_explainer.backbone
     assert len(backbone.layer_names()) >= 2  # the final map and at least one earlier stage
     for layer in backbone.layer_names():
-        explanation = random_explainer.explain_encoded(encoded, queries=[(0.2, 0.7)], layer=layer)
+        explanation = random_explainer.explain_encoded(encoded, MapRequest(queries=[(0.2, 0.7)], layer=layer))
         assert {m.kind for m in explanation.maps} == {"class", "simple", "self", "feature_self"}
         for attention_map in explanation.maps:
             assert attention_map.weights.min() >= 0

@@ -23,7 +23,7 @@ from cnnattn.training.data import (
 )
 from cnnattn.training.simple_objective import SimpleObjective
 from cnnattn.training.splits import split_of
-from cnnattn.training.train import objective_for, parse_settings, train_kind
+from cnnattn.training.train import TrainConfig, objective_for, parse_settings, train_kind
 
 from .conftest import IMAGENET_SAMPLES, require_shared
 
@@ -135,14 +135,15 @@ def test_settings_override_the_chosen_objective():
 def test_tiny_training_is_reproducible_and_loads(tmp_path):
     data = require_shared(IMAGENET_SAMPLES)
     objective = SimpleObjective(num_heads=2, hidden=8, epochs=1, batch_size=4, mosaic_weight=1.0, diversity_weight=1.0)
-    common = dict(max_images=12, cache_dir=tmp_path / "cache", device="cpu", log=lambda text: None)
-    _, card = train_kind("simple", objective, data, out_dir=tmp_path / "a", **common)
+    common, quiet = dict(max_images=12, cache_dir=tmp_path / "cache", device="cpu"), dict(log=lambda text: None)
+    _, card = train_kind("simple", objective, TrainConfig(data, out_dir=tmp_path / "a", **common), **quiet)
     assert card["head_config"] == {"num_heads": 2, "hidden": 8}
     assert (
         card["data"]["count"] == 12
         and sum(card["data"]["split"][f"{s}_images"] for s in ("train", "validation", "held_out")) == 12
     )
-    train_kind("simple", objective, data, out_dir=tmp_path / "b", **common)  # features now come from the cache
+    # features now come from the cache
+    train_kind("simple", objective, TrainConfig(data, out_dir=tmp_path / "b", **common), **quiet)
     first = load_file(str(tmp_path / "a" / "efficientnet_lite0-simple.safetensors"))
     again = load_file(str(tmp_path / "b" / "efficientnet_lite0-simple.safetensors"))
     for name, tensor in first.items():

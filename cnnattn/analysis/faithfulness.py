@@ -10,7 +10,14 @@ import numpy as np
 import torch
 from torchvision.transforms.functional import gaussian_blur
 
-from cnnattn.analysis.metrics import Curves, Endpoints, insertion_deletion, perturbation_curve, trapezoid_auc
+from cnnattn.analysis.metrics import (
+    Curves,
+    Endpoints,
+    PerturbationImages,
+    insertion_deletion,
+    perturbation_curve,
+    trapezoid_auc,
+)
 from cnnattn.backbones import Backbone
 from cnnattn.maps import upsample
 
@@ -19,14 +26,11 @@ BATCH = 8  # forward passes per chunk: bounded memory on large photos
 
 
 @dataclass(frozen=True)
-class PerturbationSetup:
-    """One photo prepared for perturbation curves of any number of maps."""
+class PerturbationSetup(PerturbationImages):
+    """One photo prepared for perturbation curves of any number of maps: `image` is the normalised
+    network input, `grey` mid-grey in the network's input space."""
 
-    image: torch.Tensor  # (3, H, W) normalised network input
-    blurred: torch.Tensor  # (3, H, W) insertion start
-    grey: torch.Tensor  # (3, H, W) deletion fill: mid-grey in the network's input space
     class_index: int  # the explained class
-    endpoints: Endpoints
     backbone: Backbone
 
     @classmethod
@@ -36,10 +40,10 @@ class PerturbationSetup:
         std = torch.tensor(backbone.data_config["std"], device=image.device).view(3, 1, 1)
         grey = ((0.5 - mean) / std).expand_as(image)
         blurred = gaussian_blur(image[None], [BLUR_KERNEL, BLUR_KERNEL], [BLUR_SIGMA, BLUR_SIGMA])[0]
-        setup = cls(image, blurred, grey, class_index, Endpoints(0.0, 0.0, 0.0), backbone)
+        setup = cls(image, blurred, grey, Endpoints(0.0, 0.0, 0.0), class_index, backbone)
         probs = setup.predict(torch.stack([image, blurred, grey]))
         ends = Endpoints(original=float(probs[0]), blurred=float(probs[1]), grey=float(probs[2]))
-        return cls(image, blurred, grey, class_index, ends, backbone)
+        return cls(image, blurred, grey, ends, class_index, backbone)
 
     @torch.inference_mode()
     def predict(self, batch: torch.Tensor) -> torch.Tensor:
@@ -50,7 +54,7 @@ class PerturbationSetup:
 
 def curves_of(setup: PerturbationSetup, saliency: torch.Tensor, steps: int = 16) -> Curves:
     """Insertion and deletion curves of one (H, W) pixel saliency map."""
-    return insertion_deletion(setup.image, saliency, setup.predict, setup.blurred, setup.grey, setup.endpoints, steps)
+    return insertion_deletion(setup, saliency, setup.predict, steps)
 
 
 def deletion_curve_of(setup: PerturbationSetup, saliency: torch.Tensor, steps: int = 16) -> torch.Tensor:

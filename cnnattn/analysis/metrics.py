@@ -86,13 +86,20 @@ def perturbation_curve(
     return torch.cat([torch.tensor([ends[0]]), interior, torch.tensor([ends[1]])]).double()
 
 
+@dataclass(frozen=True)
+class PerturbationImages:
+    """One image and the two its pixels are swapped with, shared by every map of the image."""
+
+    image: torch.Tensor  # (3, H, W) the original
+    blurred: torch.Tensor  # (3, H, W) the insertion start
+    grey: torch.Tensor  # (3, H, W) the deletion fill
+    endpoints: Endpoints  # the class probability of each of the three
+
+
 def insertion_deletion(
-    image: torch.Tensor,
+    images: PerturbationImages,
     saliency: torch.Tensor,
     predict: Callable[[torch.Tensor], torch.Tensor],
-    blurred: torch.Tensor,
-    grey: torch.Tensor,
-    endpoints: Endpoints,
     steps: int = 16,
 ) -> Curves:
     """RISE insertion and deletion curves (Petsiuk et al., 2018) for one saliency map.
@@ -100,8 +107,9 @@ def insertion_deletion(
     Insertion restores original pixels into `blurred`, deletion replaces them with `grey`, most
     salient first. Higher insertion AUC and lower deletion AUC are better.
     """
-    insertion = perturbation_curve(blurred, image, saliency, predict, (endpoints.blurred, endpoints.original), steps)
-    deletion = perturbation_curve(image, grey, saliency, predict, (endpoints.original, endpoints.grey), steps)
+    image, ends = images.image, images.endpoints
+    insertion = perturbation_curve(images.blurred, image, saliency, predict, (ends.blurred, ends.original), steps)
+    deletion = perturbation_curve(image, images.grey, saliency, predict, (ends.original, ends.grey), steps)
     return Curves(insertion, deletion)
 
 

@@ -16,14 +16,13 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from cnnattn.distributed.cluster import (
-    LocalSettings,
     RayCluster,
     check_reachable,
     interrupt_on_sigterm,
@@ -46,6 +45,11 @@ class ActorSettings:
     cpus: float = CPU_PER_ACTOR  # per CPU actor; a GPU actor asks for one GPU instead
     gpu: bool | None = None  # None: one GPU per actor when the cluster has GPUs
     photos_per_batch: int = PHOTOS_PER_BATCH
+
+    @classmethod
+    def for_replicas(cls, replicas: str | None) -> ActorSettings:
+        """The pool `--replicas` asks for (N or MIN-MAX; None: one actor); ValueError names the option."""
+        return cls(actors=parse_count(replicas))
 
 
 class ExplainPhotos:
@@ -112,24 +116,18 @@ def ray_records(
     files: list[Path],
     load_options: dict,
     explain_options: dict,
-    address: str | None = None,
-    actors: int | tuple[int, int] | str | None = None,
+    cluster: RayCluster | None = None,
     settings: ActorSettings | None = None,
-    cluster_settings: LocalSettings | None = None,
     progress: bool = True,
 ) -> Iterator[tuple[Path, dict | str]]:
     """(path, JSON record or error sentence) per file, in the order of `files`, explained on Ray.
 
-    Starts a local cluster (or joins `address`) while iterating and stops what it started. An
-    unreachable address and bad `actors` (a count, MIN-MAX bounds or their `--replicas` text,
-    overriding `settings.actors`) fail here, before anything runs."""
-    settings = settings or ActorSettings()
-    if actors is not None:
-        settings = replace(settings, actors=actors if isinstance(actors, tuple) else parse_count(str(actors)))
-    if address is not None:
-        check_reachable(address)
-    cluster = RayCluster(address, cluster_settings or LocalSettings())
-    return _records_on_ray(files, cluster, load_options, explain_options, settings, progress)
+    Connects `cluster` (default: a new local one) while iterating and stops what it started. An
+    unreachable address fails here, before anything runs."""
+    cluster = cluster or RayCluster()
+    if cluster.address is not None:
+        check_reachable(cluster.address)
+    return _records_on_ray(files, cluster, load_options, explain_options, settings or ActorSettings(), progress)
 
 
 def _records_on_ray(files, cluster: RayCluster, load_options, explain_options, settings, progress):

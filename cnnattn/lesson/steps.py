@@ -16,7 +16,7 @@ occlusion, the deletion curve) are measurements in `cnnattn.analysis`, the same 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -160,33 +160,26 @@ def query_lesson(
     )
 
 
-def lesson_weights(
-    head: Head,
-    index: int,
-    encoded: Encoded,
-    temperature: float,
-    class_index: int | None = None,
-    query: tuple[float, float] = (0.5, 0.5),
-    layer: str = FINAL,
-) -> np.ndarray:
+@dataclass(frozen=True)
+class MapSettings:
+    """What one head's map is drawn at, whatever its form: each form reads the fields it needs."""
+
+    temperature: float
+    class_index: int | None = None  # pooling heads: the class (None: the top-1)
+    query: tuple[float, float] = (0.5, 0.5)  # query-row heads: (x, y) fractions of width and height
+    layer: str = FINAL  # query-row heads that run on earlier stages
+
+
+def lesson_weights(head: Head, index: int, encoded: Encoded, settings: MapSettings) -> np.ndarray:
     """(h, w) weights of one head as the lesson shows them, whatever its form."""
     if head.form is MapForm.POSITION:
-        return pooling_lesson(head, index, encoded, temperature, class_index).weights
-    return query_lesson(head, index, encoded, query, temperature, layer).weights
+        return pooling_lesson(head, index, encoded, settings.temperature, settings.class_index).weights
+    return query_lesson(head, index, encoded, settings.query, settings.temperature, settings.layer).weights
 
 
-def randomised_weights(
-    head: Head,
-    index: int,
-    encoded: Encoded,
-    temperature: float,
-    class_index: int | None = None,
-    query: tuple[float, float] = (0.5, 0.5),
-    layer: str = FINAL,
-    seed: int = 0,
-) -> np.ndarray:
+def randomised_weights(head: Head, index: int, encoded: Encoded, settings: MapSettings, seed: int = 0) -> np.ndarray:
     """The head's map with its scoring weights replaced by noise of the same scale (a model
     randomisation sanity check): a map that explains the network should change a lot."""
-    if class_index is None and head.class_conditional:
-        class_index = top1(encoded)
-    return lesson_weights(head.randomised(seed), index, encoded, temperature, class_index, query, layer)
+    if settings.class_index is None and head.class_conditional:
+        settings = replace(settings, class_index=top1(encoded))
+    return lesson_weights(head.randomised(seed), index, encoded, settings)

@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from cnnattn.backbones import DEFAULT_BACKBONE, create_backbone
-from cnnattn.training.data import default_cache_dir, find_labelled_images
+from cnnattn.training.data import FeatureExtractor, default_cache_dir, find_labelled_images
 from cnnattn.training.features import ViewSpec, load_dataset, preprocessing_for
 from cnnattn.training.train import CHOSEN, fit_and_score, machine, trainable_kinds, validation_coco
 
@@ -50,19 +50,18 @@ RUNS: list[tuple[str, str, dict]] = [
 
 
 def run_all(data: Path, coco: Path | None, out: Path, only: str | None = None, log=print) -> list[dict]:
-    device = torch.device("cpu")
     backbone = create_backbone(DEFAULT_BACKBONE)
-    preprocessing = preprocessing_for(backbone)
+    extractor = FeatureExtractor(backbone, preprocessing_for(backbone), torch.device("cpu"))
     images = find_labelled_images(data)
-    dataset = load_dataset(data, images, backbone, preprocessing, ViewSpec(), 0, default_cache_dir(), device)
-    photos = validation_coco(coco, backbone, preprocessing, default_cache_dir(), device)
+    dataset = load_dataset(data, images, extractor, ViewSpec(), 0, default_cache_dir())
+    photos = validation_coco(coco, extractor, default_cache_dir())
     done = {(r["kind"], r["label"]) for r in _read(out)}
     for kind, label, changes in RUNS:
         if (only and kind != only) or (kind, label) in done:
             continue
         objective = dataclasses.replace(CHOSEN[kind], **changes)
         started = time.perf_counter()
-        _, _, scores = fit_and_score(kind, objective, dataset, backbone, device, photos, log=lambda text: None)
+        _, _, scores = fit_and_score(kind, objective, dataset, extractor, photos, log=lambda text: None)
         record = {
             "kind": kind,
             "label": label,

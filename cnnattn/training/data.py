@@ -161,14 +161,27 @@ class FeatureSet:
         ]
 
 
+@dataclass(frozen=True)
+class FeatureExtractor:
+    """The frozen backbone on its device, fed the app's preprocessing: what turns photos into the cached
+    features heads are trained on (and what a trained head is fitted for)."""
+
+    backbone: Backbone
+    preprocessing: Preprocessing
+    device: torch.device
+
+    @torch.inference_mode()
+    def features(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(C, h, w) float16 features on the CPU of one network input (3, H, W)."""
+        return self.backbone.forward_features(inputs[None].to(self.device))[0].half().cpu()
+
+
 @torch.inference_mode()
 def extract_features(
-    backbone: Backbone,
-    preprocessing: Preprocessing,
+    extractor: FeatureExtractor,
     images: list[LabelledImage],
     views: dict[int, list[int]],
     seed: int,
-    device: torch.device,
     chunk_dir: Path | None = None,
     chunk_size: int = 50,
 ) -> FeatureSet:
@@ -190,8 +203,8 @@ def extract_features(
             for i in chunk:
                 photo = load_image(images[i].path)
                 for view in views[i]:
-                    inputs = view_input(photo, view, preprocessing, seed, images[i].name)[None].to(device)
-                    features.append(backbone.forward_features(inputs)[0].half().cpu())  # (C, h, w)
+                    inputs = view_input(photo, view, extractor.preprocessing, seed, images[i].name)
+                    features.append(extractor.features(inputs))  # (C, h, w)
                     image_ids.append(i)
                     view_ids.append(view)
                     progress.update()

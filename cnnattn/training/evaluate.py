@@ -39,7 +39,7 @@ from cnnattn.image.loading import load_image
 from cnnattn.training.data import find_labelled_images
 from cnnattn.training.eval_records import coco_records, in_split, perturbation_record, photo_record
 from cnnattn.training.eval_summary import best_simple_head, summarise, targets
-from cnnattn.training.options import CHECK_IMAGES
+from cnnattn.training.options import CHECK_IMAGES, config_from
 from cnnattn.training.splits import SPLITS
 
 CHECK_PERTURBATION_IMAGES = 5  # ... and insertion/deletion over the first 5 (each costs ~300 backbone passes)
@@ -202,21 +202,7 @@ def render_markdown(result: dict, cards: dict[str, dict] | None = None) -> str:
 def run(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
-    config = EvalConfig(
-        data=args.data,
-        split=args.split,
-        checkpoints=args.checkpoints,
-        backbone=args.backbone,
-        short_side=args.short_side,
-        coco=args.coco,
-        max_images=args.max_images,
-        perturbation_images=args.perturbation_images,
-        coco_images=args.coco_images,
-        steps=args.steps,
-        check_images=args.check_images,
-        references=not args.no_references,
-        device=args.device,
-    )
+    config = config_from(EvalConfig, args, references=not args.no_references)
     command = "cnnattn " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     result = evaluate(config, command, log=lambda text: print(text, file=sys.stderr))
     if args.json_path:

@@ -22,6 +22,7 @@ from cnnattn.training.coco import CocoQuery, coco_photos, coco_queries
 from cnnattn.training.data import (
     AUGMENTATION_VERSION,
     TILE_VIEW,
+    FeatureExtractor,
     FeatureSet,
     LabelledImage,
     cached_features,
@@ -76,30 +77,19 @@ class Dataset:
 
 
 def load_dataset(
-    root: Path,
-    images: list[LabelledImage],
-    backbone: Backbone,
-    preprocessing: Preprocessing,
-    spec: ViewSpec,
-    seed: int,
-    cache_dir: Path,
-    device: torch.device,
+    root: Path, images: list[LabelledImage], extractor: FeatureExtractor, spec: ViewSpec, seed: int, cache_dir: Path
 ) -> Dataset:
     import time
 
     started = time.perf_counter()
+    name, preprocessing = extractor.backbone.name, extractor.preprocessing
     data_sha = file_list_sha256(images, root)
     splits = split_indices(images)
-    key = json.dumps(
-        [backbone.name, data_sha, asdict(spec), seed, AUGMENTATION_VERSION, repr(preprocessing), "split-v1"]
-    )
-    cache_file = Path(cache_dir) / "features" / f"{backbone.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
+    key = json.dumps([name, data_sha, asdict(spec), seed, AUGMENTATION_VERSION, repr(preprocessing), "split-v1"])
+    cache_file = Path(cache_dir) / "features" / f"{name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
     views = {i: spec.views(split) for split, members in splits.items() for i in members}
     feature_set = cached_features(
-        cache_file,
-        lambda: extract_features(
-            backbone, preprocessing, images, views, seed, device, chunk_dir=cache_file.with_suffix("")
-        ),
+        cache_file, lambda: extract_features(extractor, images, views, seed, chunk_dir=cache_file.with_suffix(""))
     )
     shutil.rmtree(cache_file.with_suffix(""), ignore_errors=True)  # chunks are now in the single cache file
     seconds = time.perf_counter() - started
@@ -114,12 +104,10 @@ class CocoPhoto:
 
 
 @torch.inference_mode()
-def coco_features(
-    coco: Path, backbone: Backbone, preprocessing: Preprocessing, cache_dir: Path, device: torch.device
-) -> list[CocoPhoto]:
+def coco_features(coco: Path, extractor: FeatureExtractor, cache_dir: Path) -> list[CocoPhoto]:
     """Features and kept queries of every coco128 photo with a semantic mask (cached)."""
     photos = coco_photos(coco)
-    key = json.dumps([backbone.name, [p[0].name for p in photos], repr(preprocessing), "coco-v1"])
+    key = json.dumps([extractor.backbone.name, [p[0].name for p in photos], repr(extractor.preprocessing), "coco-v1"])
     cache_file = Path(cache_dir) / "features" / f"coco-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
     if cache_file.is_file():
         stored = torch.load(cache_file, map_location="cpu", weights_only=True)
@@ -129,11 +117,9 @@ def coco_features(
         ]
     result = []
     for image_file, mask_file in photos:
-        photo = load_image(image_file)
-        inputs = preprocessing(photo)[None].to(device)
-        features = backbone.forward_features(inputs)[0].half().cpu()
-        mask = np.array(Image.open(mask_file))
-        result.append(CocoPhoto(image_file.stem, features, coco_queries(mask, inputs.shape[-2:], backbone.stride)))
+        inputs = extractor.preprocessing(load_image(image_file))
+        queries = coco_queries(np.array(Image.open(mask_file)), inputs.shape[-2:], extractor.backbone.stride)
+        result.append(CocoPhoto(image_file.stem, extractor.features(inputs), queries))
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     torch.save(
         {

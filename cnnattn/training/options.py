@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from cnnattn.backbones.specs import DEFAULT_BACKBONE
@@ -15,6 +16,13 @@ from cnnattn.training.splits import SPLITS
 # .trainable_kinds), and tests/test_train_losses.py checks that these names are exactly those.
 KINDS = ("simple", "self")
 CHECK_IMAGES = 20  # evaluation's check block: every figure over the first 20 photos (and COCO photos)
+
+
+def config_from(config_type: type, args: argparse.Namespace, **others):
+    """A command's config dataclass (`TrainConfig`, `EvalConfig`) from its parsed options: each field from
+    the option of its name, `others` for the fields no option is named after."""
+    named = {f.name: getattr(args, f.name) for f in dataclasses.fields(config_type) if hasattr(args, f.name)}
+    return config_type(**named | others)
 
 
 def add_train_arguments(parser: argparse.ArgumentParser) -> None:

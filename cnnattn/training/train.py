@@ -24,9 +24,10 @@ from cnnattn.heads import registered_kinds
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR, save_head
 from cnnattn.heads.simple import TrainedHead
 from cnnattn.training import fit
-from cnnattn.training.data import default_cache_dir, find_labelled_images
+from cnnattn.training.data import FeatureExtractor, default_cache_dir, find_labelled_images
 from cnnattn.training.features import ViewSpec, coco_features, load_dataset, preprocessing_for
 from cnnattn.training.objective import Objective
+from cnnattn.training.options import config_from
 from cnnattn.training.self_objective import SelfObjective
 from cnnattn.training.simple_objective import SimpleObjective
 from cnnattn.training.splits import split_of
@@ -99,54 +100,55 @@ def parse_settings(pairs: list[str]) -> dict:
     return settings
 
 
-def validation_coco(coco: Path | None, backbone, preprocessing, cache: Path, device) -> list | None:
+def validation_coco(coco: Path | None, extractor: FeatureExtractor, cache: Path) -> list | None:
     """Features of the COCO photos outside the held-out split (none is ever trained on; the held-out
     ones are kept for reporting), for the SelfAttention validation figure; None without a folder."""
     if coco is None or not Path(coco).is_dir():
         return None
-    every = coco_features(Path(coco), backbone, preprocessing, cache, device)
+    every = coco_features(Path(coco), extractor, cache)
     return [photo for photo in every if split_of(f"{photo.name}.jpg") != "held_out"]
 
 
-def fit_and_score(kind: str, objective, dataset, backbone, device, coco_photos=None, log=print) -> tuple:
+def fit_and_score(kind: str, objective, dataset, extractor: FeatureExtractor, coco_photos=None, log=print) -> tuple:
     """Train one kind on the train split -> (module, history, its validation measures)."""
-    head_type = trained_kind(kind)
+    head_type, backbone, device = trained_kind(kind), extractor.backbone, extractor.device
     module, history = fit.train(head_type, objective, dataset, backbone, device, log)
     forward = partial(head_type.training_outputs, module, backbone)
     return module, history, objective.validate(forward, backbone, dataset, "validation", device, coco_photos)
 
 
-def train_kind(
-    kind: str,
-    objective,
-    data: Path,
-    backbone_name: str = DEFAULT_BACKBONE,
-    short_side: int | None = None,
-    views: ViewSpec | None = None,
-    coco: Path | None = None,
-    cache_dir: Path | None = None,
-    out_dir: Path | None = DEFAULT_CHECKPOINT_DIR,
-    device: str = "auto",
-    max_images: int | None = None,
-    log=print,
-) -> tuple[torch.nn.Module, dict]:
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """What `cnnattn train` reads and where it writes, whatever the kind (its objective is apart)."""
+
+    data: Path  # labelled folder: <wnid>_<name>.JPEG files or an ImageFolder tree
+    backbone: str = DEFAULT_BACKBONE
+    short_side: int | None = None  # default: the calibrated default
+    views: ViewSpec = ViewSpec()
+    coco: Path | None = None  # coco128 folder with semantic masks: the self kind's validation figure
+    cache_dir: Path | None = None  # feature cache (default: `default_cache_dir()`)
+    out_dir: Path | None = DEFAULT_CHECKPOINT_DIR  # None: write no checkpoint
+    device: str = "auto"
+    max_images: int | None = None  # only the first N files (quick runs)
+
+
+def train_kind(kind: str, objective, config: TrainConfig, log=print) -> tuple[torch.nn.Module, dict]:
     """Train one head kind; write `<out_dir>/<backbone>-<kind>.safetensors` and its card (unless
-    out_dir is None); return (head, card)."""
-    torch_device = resolve_device(device)
-    root = Path(data)
-    images = find_labelled_images(root)[:max_images]
-    backbone = create_backbone(backbone_name).to(torch_device)
-    preprocessing = preprocessing_for(backbone, short_side)
-    cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    views = views or ViewSpec()
-    dataset = load_dataset(root, images, backbone, preprocessing, views, 0, cache, torch_device)
+    `config.out_dir` is None); return (head, card)."""
+    device = resolve_device(config.device)
+    root = Path(config.data)
+    images = find_labelled_images(root)[: config.max_images]
+    backbone = create_backbone(config.backbone).to(device)
+    extractor = FeatureExtractor(backbone, preprocessing_for(backbone, config.short_side), device)
+    cache = Path(config.cache_dir) if config.cache_dir else default_cache_dir()
+    dataset = load_dataset(root, images, extractor, config.views, 0, cache)
     started = time.perf_counter()
-    photos = validation_coco(coco, backbone, preprocessing, cache, torch_device) if objective.uses_coco else None
-    head, history, validation = fit_and_score(kind, objective, dataset, backbone, torch_device, photos, log)
+    photos = validation_coco(config.coco, extractor, cache) if objective.uses_coco else None
+    head, history, validation = fit_and_score(kind, objective, dataset, extractor, photos, log)
     seconds = time.perf_counter() - started
     log(f"{kind} validation: {json.dumps(validation)}")
     card = {
-        "backbone": backbone_name,
+        "backbone": config.backbone,
         "kind": kind,
         "head_config": objective.head_config(),
         "data": {
@@ -163,14 +165,14 @@ def train_kind(
                 "validation; every reported figure on held-out",
             },
             "input_short_side": dataset.short_side,
-            "views": dataclasses.asdict(views),
+            "views": dataclasses.asdict(config.views),
             "augmentation": AUGMENTATION_TEXT,
         },
         "training": {
             "objective": objective.describe(),
             "settings": dataclasses.asdict(objective),
             "optimizer": "AdamW, cosine learning rate per epoch",
-            "device": str(torch_device),
+            "device": str(device),
             "machine": machine(),
             "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "feature_seconds": round(dataset.seconds, 1),
@@ -179,8 +181,8 @@ def train_kind(
         },
         "metrics": {"validation_during_training": validation},
     }
-    if out_dir is not None:
-        save_head(Path(out_dir), backbone_name, kind, head, card)
+    if config.out_dir is not None:
+        save_head(Path(config.out_dir), config.backbone, kind, head, card)
     return head, card
 
 
@@ -189,20 +191,10 @@ def run(args) -> int:
         torch.set_num_threads(args.threads)
     settings = parse_settings(args.settings)
     kinds = [kind.kind for kind in trainable_kinds()] if args.kind == "all" else [args.kind]
+    config = config_from(TrainConfig, args, out_dir=args.out)
     for kind in kinds:
         shared = {k: v for k, v in settings.items() if k in {f.name for f in dataclasses.fields(CHOSEN[kind])}}
         objective = objective_for(kind, shared if args.kind == "all" else settings)
-        _, card = train_kind(
-            kind,
-            objective,
-            args.data,
-            args.backbone,
-            args.short_side,
-            coco=args.coco,
-            cache_dir=args.cache_dir,
-            out_dir=args.out,
-            device=args.device,
-            max_images=args.max_images,
-        )
+        train_kind(kind, objective, config)
         print(f"wrote {args.out}/{args.backbone}-{kind}.safetensors")
     return 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnattn.explain import Explainer, Explanation
+from cnnattn.explain import Explainer, Explanation, MapRequest
 from cnnattn.heads import HeadId
 from cnnattn.payload import display_photo
 from cnnattn.pipeline import Pipeline
@@ -73,13 +73,9 @@ class ViewSettings:
 def explain_as_shown(pipeline: Pipeline, data: bytes, settings: ViewSettings, class_index: int | None, language: str):
     """(display photo, explanation) for the settings shown: re-encodes an evicted photo, never 'expired'."""
     _, photo, encoded = pipeline.encode(data)
-    explanation = pipeline.explainer.explain_encoded(
-        encoded,
-        queries=[settings.query],
-        class_index=class_index,
-        temperatures=settings.temperatures(pipeline.explainer),
-        language=language,
-    )
+    temperatures = settings.temperatures(pipeline.explainer)
+    request = MapRequest(queries=[settings.query], class_index=class_index, temperatures=temperatures)
+    explanation = pipeline.explainer.explain_encoded(encoded, request, language=language)
     return display_photo(photo), explanation
 
 

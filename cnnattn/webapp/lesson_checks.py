@@ -5,7 +5,6 @@ through the one adapter (`user_errors`)."""
 
 from __future__ import annotations
 
-import base64
 import io
 import uuid
 from dataclasses import dataclass, replace
@@ -36,7 +35,7 @@ from cnnattn.lesson.settings import LessonSettings
 from cnnattn.lesson.tables import Table
 from cnnattn.lesson.view import LessonView, compare_images, lesson_view
 from cnnattn.names import layer_name
-from cnnattn.payload import DISPLAY_SIDE
+from cnnattn.payload import encode_array, photo_entry
 from cnnattn.pipeline import Pipeline
 from cnnattn.render import fit_within, overlay
 from cnnattn.webapp.errors import user_errors
@@ -177,9 +176,8 @@ class LessonChecks:
         view, head = studied.view, studied.head
         class_index = view.class_index if head.class_conditional else None
         layer = settings.layer if head.layers else steps.FINAL
-        random = steps.randomised_weights(
-            head, studied.index, studied.encoded, settings.temperature, class_index, settings.query, layer
-        )
+        shown = steps.MapSettings(settings.temperature, class_index, settings.query, layer)
+        random = steps.randomised_weights(head, studied.index, studied.encoded, shown)
         check = sanity_check(view.weights_grid, random, head.kind)
         random_name = text("lesson.sanity_image", settings.language)
         maps = [(view.head_name, view.weights_grid), (random_name, random)]
@@ -259,13 +257,10 @@ def png_bytes(frame: np.ndarray) -> bytes:
 def maps_payload(photo: Image.Image, maps: list[tuple[str, np.ndarray]], language: str) -> dict:
     """A payload for the attention view holding finished maps side by side: log-weights as position scores
     at T = 1, so the view's softmax gives each map back exactly."""
-    shown = fit_within(photo, DISPLAY_SIDE)
-    buffer = io.BytesIO()
-    shown.save(buffer, "JPEG", quality=85)
     entries = []
     for number, (name, weights) in enumerate(maps):
         grid = np.asarray(weights, dtype=np.float64)
-        scores = np.log(np.maximum(grid / grid.sum(), 1e-30)).astype("<f4")
+        scores = np.log(np.maximum(grid / grid.sum(), 1e-30))
         entries.append(
             {
                 "kind": f"map{number}",
@@ -277,12 +272,7 @@ def maps_payload(photo: Image.Image, maps: list[tuple[str, np.ndarray]], languag
                 "layer": steps.FINAL,
                 "grid": list(grid.shape),
                 "shape": [1, *grid.shape],
-                "scores": base64.b64encode(scores.tobytes()).decode("ascii"),
+                "scores": encode_array(scores),
             }
         )
-    photo_entry = {
-        "jpeg": base64.b64encode(buffer.getvalue()).decode("ascii"),
-        "width": shown.width,
-        "height": shown.height,
-    }
-    return {"photo": photo_entry, "heads": entries, "language": language, "class_label": ""}
+    return {"photo": photo_entry(photo), "heads": entries, "language": language, "class_label": ""}

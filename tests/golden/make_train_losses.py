@@ -74,6 +74,8 @@ def objective(kind: str):
 
 def losses(kind: str, backbone, dataset) -> list[float]:
     """The total loss of every step of one epoch of `kind`."""
+    from cnnattn.training.data import FeatureExtractor
+    from cnnattn.training.features import preprocessing_for
     from cnnattn.training.train import fit_and_score
 
     recorded: list[float] = []
@@ -87,7 +89,8 @@ def losses(kind: str, backbone, dataset) -> list[float]:
     torch.set_num_threads(1)
     torch.Tensor.backward = record
     try:
-        fit_and_score(kind, objective(kind), dataset, backbone, torch.device("cpu"), log=lambda text: None)
+        extractor = FeatureExtractor(backbone, preprocessing_for(backbone), torch.device("cpu"))
+        fit_and_score(kind, objective(kind), dataset, extractor, log=lambda text: None)
     finally:
         torch.Tensor.backward = backward
         torch.set_num_threads(threads)
