@@ -12,8 +12,8 @@ import matplotlib
 import numpy as np
 
 from cnnattn.heads import ClassMap, Head
+from cnnattn.i18n import catalogue, languages
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
-from cnnattn.webapp.strings import browser_strings
 
 # Absolute colour mode: colour = weight x H*W (multiples of the uniform weight) on 0..ABSOLUTE_MAX.
 ABSOLUTE_MAX = 8.0
@@ -35,6 +35,13 @@ def lookup_tables() -> dict[str, str]:
             (matplotlib.colormaps[name](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.uint8).tobytes()
         ).decode("ascii")
         for name in COLORMAPS
+    }
+
+
+def browser_strings() -> dict[str, dict[str, str]]:
+    """The catalogue entries the view's JavaScript shows ("view.*"), in every language: {code: {key: words}}."""
+    return {
+        language: {k: v for k, v in catalogue(language).items() if k.startswith("view.")} for language in languages()
     }
 
 
