@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cnnattn.backbones.specs import BACKBONES, DEFAULT_BACKBONE, FINAL, BackboneUnavailable
-from cnnattn.labels import LANGUAGES
+from cnnattn.i18n import languages
 from cnnattn.training.options import add_evaluate_arguments, add_train_arguments
 from cnnattn.webapp.options import add_ray_arguments, add_serve_arguments  # gradio-free, shared with app.py
 
@@ -138,7 +138,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         default="auto",
         help="auto: probabilities calibrated for the input scale when a calibration ships; none: plain softmax",
     )
-    explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of class labels")
+    explain.add_argument("--lang", choices=languages(), default="en", help="language of class labels")
     explain.add_argument("--workers", type=int, default=2, help="DataLoader workers that decode images")
     explain.add_argument("--threads", type=int, help="torch CPU threads (default: cores the workers leave free)")
     add_ray_arguments(explain, "batch actors")

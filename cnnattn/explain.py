@@ -17,6 +17,7 @@ from PIL import Image
 
 from cnnattn.analysis.calibration import load_calibration
 from cnnattn.backbones import DEFAULT_BACKBONE, FINAL, Backbone, Encoded, create_backbone
+from cnnattn.errors import UserError, error_message
 from cnnattn.heads import (
     CheckpointError,
     Head,
@@ -28,7 +29,7 @@ from cnnattn.heads import (
     registered_kinds,
 )
 from cnnattn.heads.checkpoints import DEFAULT_CHECKPOINT_DIR
-from cnnattn.i18n import UserError, error_message, text
+from cnnattn.i18n import text
 from cnnattn.image.loading import load_image, photo_size
 from cnnattn.image.preprocess import Preprocessing
 from cnnattn.labels import class_names
@@ -150,7 +151,7 @@ class Explainer:
         if short_side is None and shipped is not None:
             short_side = shipped.default_short_side
         preprocessing = Preprocessing.from_config(net.data_config, net.stride, short_side)
-        calibration, calibrated_by = (1.0, "none: plain softmax of the logits"), None
+        calibration, calibrated_by = (1.0, text("calibration.none")), None
         if calibrate and shipped is not None and preprocessing.short_side in shipped.temperatures:
             calibration = (shipped.temperature(preprocessing.short_side), shipped.describe(preprocessing.short_side))
             calibrated_by = shipped

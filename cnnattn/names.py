@@ -7,16 +7,17 @@ or "SimpleAttention 注意力头 1". Heads are counted from 1 on screen, like gr
 from __future__ import annotations
 
 from cnnattn.backbones import FINAL, Backbone
+from cnnattn.errors import UserError
 from cnnattn.heads import Head, HeadId
 from cnnattn.heads.simple import TrainedHead
-from cnnattn.i18n import STRINGS, UserError, text
+from cnnattn.i18n import ENGLISH, has, text
 
 
 def head_name(head: Head, index: int, language: str = "en") -> str:
     """e.g. "class map", "SimpleAttention head 2" / "SimpleAttention 注意力头 2", plus a name the head's
     card gives it ("head.name.card"); kinds without an entry of their own show their id."""
     key = f"head.name.{head.kind}"
-    if key not in STRINGS[language]:
+    if not has(key):
         return text("head.name.generic", language, head=str(HeadId(head.kind, index, single=head.num_heads == 1)))
     base = text(key, language, n=index + 1)
     name = _card_name(head, index, language)
@@ -26,16 +27,17 @@ def head_name(head: Head, index: int, language: str = "en") -> str:
 def kind_name(head: Head, language: str = "en") -> str:
     """The kind as a whole, e.g. "SimpleAttention pooling": what a card's accuracy is about."""
     key = f"head.kind.{head.kind}"
-    return text(key, language) if key in STRINGS[language] else text("head.kind.generic", language, kind=head.kind)
+    return text(key, language) if has(key) else text("head.kind.generic", language, kind=head.kind)
 
 
 def _card_name(head: Head, index: int, language: str) -> str | None:
-    """A trained head's measured name from its training card, in `language` (else none)."""
+    """A trained head's measured name from its training card, in `language`, or in English for a language
+    added after the card was written (else none)."""
     card = head.card if isinstance(head, TrainedHead) else {}
     for entry in card.get("heads", []):
         name = entry.get("name") if entry.get("index") == index else None
-        if isinstance(name, dict) and name.get(language):
-            return str(name[language])
+        if isinstance(name, dict) and (found := name.get(language) or name.get(ENGLISH)):
+            return str(found)
     return None
 
 

@@ -90,3 +90,37 @@ def browser(playwright):
     browser = launch_chromium(playwright)
     yield browser
     browser.close()
+
+
+PSEUDO = "xx"  # the pseudo-language's code: no real language has it (ISO 639 leaves it unassigned)
+
+
+def write_pseudo_catalogue(folder: Path, drop: tuple[str, ...] = ()) -> Path:
+    """folder/xx.json: every English entry wrapped as "[[...]]" (each form of a count on its own), so any
+    catalogue string the page shows reads [[...]] and a string the catalogue misses stands out in plain
+    English; `drop` leaves entries out (English fills them in). docs/LIBRARY.md, "Add a language"."""
+    import json
+
+    from cnnattn.i18n import STRINGS
+
+    def wrapped(key: str, english: str) -> str:
+        forms = english.split("|") if key.startswith("count.") else [english]
+        return "|".join(f"[[{form}]]" for form in forms)
+
+    entries = {key: wrapped(key, english) for key, english in STRINGS["en"].items() if key not in drop}
+    entries["language.name"] = "Pseudo"
+    path = folder / f"{PSEUDO}.json"
+    path.write_text(json.dumps(entries, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def pseudo_language(tmp_path_factory):
+    """The pseudo-language, added at run time for one test module through the loader's hook."""
+    from cnnattn import i18n
+
+    folder = tmp_path_factory.mktemp("catalogues")
+    write_pseudo_catalogue(folder)
+    i18n.add_catalogue_folder(folder)
+    yield PSEUDO
+    i18n.remove_catalogue_folder(folder)

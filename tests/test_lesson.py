@@ -317,7 +317,7 @@ def test_bold_text_renders_bold_in_both_languages():
     punctuation and precedes a letter, as in "**网络实际的做法：**它": no template may show its asterisks."""
     from markdown_it import MarkdownIt
 
-    from cnnattn.webapp.strings import WEB_STRINGS
+    from cnnattn.i18n import STRINGS as WEB_STRINGS  # the web strings are in the one catalogue now
 
     markdown = MarkdownIt("commonmark")
     literal = [

@@ -18,8 +18,10 @@ from cnnattn.analysis.comparison import agrees_by_construction, compare, referen
 from cnnattn.analysis.faithfulness import DeletionCurve
 from cnnattn.analysis.gradcam import gradcam_grid
 from cnnattn.analysis.sanity import SANITY_THRESHOLDS, sanity_check, sanity_threshold
+from cnnattn.errors import UserError, error_message
 from cnnattn.heads import SimpleAttention, SimplePooling
-from cnnattn.i18n import CHINESE_ALLOWLIST, STRINGS, UserError, count, error_message, text, untranslated_words
+from cnnattn.i18n import CHINESE_ALLOWLIST, STRINGS, count, text, untranslated_words
+from cnnattn.i18n import text as say
 from cnnattn.image.loading import ImageRejected
 from cnnattn.lesson import checks, steps
 from cnnattn.lesson.cards import accuracy_text, pooling_accuracy
@@ -29,7 +31,6 @@ from cnnattn.lesson.view import LessonSettings, cell_query, lesson_view, link_no
 from cnnattn.names import head_name, layer_name
 from cnnattn.webapp.downloads import file_stem
 from cnnattn.webapp.lesson_checks import dataframe
-from cnnattn.webapp.strings import say
 
 ZERO = re.compile(r"[-+]?0*(\.0*)?")  # "0", "0.0000", "-0.000": what a positive weight must never read as
 SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")

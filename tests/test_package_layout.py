@@ -11,8 +11,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "cnnattn"
 WEBAPP = PACKAGE / "webapp"
 MODULES = sorted(p for p in WEBAPP.rglob("*") if p.suffix in (".py", ".js", ".css"))
-# String catalogues are exempt: cnnattn/i18n.py holds every user-facing text in every language.
-CATALOGUES = {PACKAGE / "i18n.py"}
+# String catalogues are exempt: cnnattn/i18n/<code>.json hold every user-facing text, one language each
+# (JSON, so never among the .py modules counted below).
+CATALOGUES = set((PACKAGE / "i18n").glob("*.json"))
 PACKAGE_MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p not in CATALOGUES and WEBAPP not in p.parents)
 
 

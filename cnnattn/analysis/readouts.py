@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from cnnattn.analysis import metrics
-from cnnattn.i18n import count
+from cnnattn.i18n import ByLanguage, count, template
 
 # When the readout names no place: a nearly flat map (exp(H) at least this share of all positions), or
 # heaviest cells scattered so widely that their centre of mass is nowhere in particular (their weight's
@@ -25,45 +25,11 @@ CENTRE_BAND = 0.1
 PLACE_KEYS = (
     ("top left", "top", "top right"), ("left", "centre", "right"), ("bottom left", "bottom", "bottom right")
 )  # fmt: skip
-# Each place key, and the two ways of having no place, as `summary` words them (the browser gets these).
-PLACES = {
-    "en": {
-        "top left": "mostly in the upper left of the photo",
-        "top": "mostly in the upper middle of the photo",
-        "top right": "mostly in the upper right of the photo",
-        "left": "mostly on the left of the photo",
-        "centre": "mostly in the centre of the photo",
-        "right": "mostly on the right of the photo",
-        "bottom left": "mostly in the lower left of the photo",
-        "bottom": "mostly in the lower middle of the photo",
-        "bottom right": "mostly in the lower right of the photo",
-        "flat": "spread almost evenly over the whole photo",
-        "scattered": "scattered over several parts of the photo",
-    },
-    "zh": {
-        "top left": "主要在图片的左上部",
-        "top": "主要在图片上部的中间",
-        "top right": "主要在图片的右上部",
-        "left": "主要在图片的左侧",
-        "centre": "主要在图片的中央",
-        "right": "主要在图片的右侧",
-        "bottom left": "主要在图片的左下部",
-        "bottom": "主要在图片下部的中间",
-        "bottom right": "主要在图片的右下部",
-        "flat": "几乎均匀地铺满整张图片",
-        "scattered": "分散在图片的好几个地方",
-    },
-}
-# `summary`'s sentence (the lesson's browser code fills the same templates): plain words, no entropy.
-SUMMARY = {
-    "en": (
-        "{percent}% of the attention sits in {cells} of {positions} positions, {place}; overall it is like sharing "
-        "the attention equally among {equal}."
-    ),
-    "zh": (
-        "{percent}% 的注意力集中在 {positions} 个位置中的 {cells} 个，{place}；整体上相当于把注意力平均分给 {equal}。"
-    ),
-}
+# Each place key, and the two ways of having no place, as `summary` words them (catalogue entries
+# "place.<key>"); the lesson's browser code gets these and `summary`'s sentence ("readout.summary") too.
+WHERE = (*(key for row in PLACE_KEYS for key in row), "flat", "scattered")
+PLACES = ByLanguage(lambda language: {where: template(f"place.{where}", language) for where in WHERE})
+SUMMARY = ByLanguage(lambda language: template("readout.summary", language))  # plain words, no entropy
 
 
 @dataclass(frozen=True)
@@ -164,13 +130,11 @@ def read(weights: np.ndarray, share: float = 0.5, k: int = 5) -> Readout:
 
 def summary(readout: Readout, language: str = "en") -> str:
     """One plain sentence about where the mass sits and how spread it is; also the image's alt text."""
-    if language not in PLACES:
-        raise ValueError(f"Unknown language {language!r}; choose one of {tuple(PLACES)}.")
-    return SUMMARY[language].format(
+    return template("readout.summary", language).format(
         percent=round(100 * readout.share),
         cells=int(readout.region.sum()),
         positions=readout.positions,
-        place=PLACES[language][readout.where],
+        place=template(f"place.{readout.where}", language),
         equal=count("count.position", round(readout.effective_positions), language),
     )
 

@@ -13,12 +13,12 @@ is given, and no module imports `ray` before `cluster.RayCluster` has decided ho
   and explained over an actor pool.
 """
 
-from cnnattn.i18n import UserError
+from cnnattn.errors import UserError
 
 
 class ModelUnavailable(UserError):
     """No model replica could answer in time (all restarting or gone): retryable, and the message
-    says so in the visitor's language (an i18n key, like every UserError the web adapter words).
+    says so in the visitor's language (a catalogue key, like every UserError the web adapter words).
     Defined here, free of `ray`, so a front end can catch it without importing Ray."""
 
     def __init__(self, key: str = "error.model_unavailable", **values):

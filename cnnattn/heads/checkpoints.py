@@ -13,13 +13,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from cnnattn.i18n import UserError
+from cnnattn.errors import UserError
 from cnnattn.shipped import DEFAULT_CHECKPOINT_DIR as DEFAULT_CHECKPOINT_DIR  # re-exported
 
 
 class CheckpointError(UserError):
     """A checkpoint is missing, corrupt or does not fit the backbone: one sentence, in any language
-    (`cnnattn.i18n.error_message`)."""
+    (`cnnattn.errors.error_message`)."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import ExifTags, Image, ImageOps
 
-from cnnattn.i18n import UserError
+from cnnattn.errors import UserError
 
 MAX_FILE_BYTES = 25 * 1024 * 1024  # larger uploads are refused before reading
 MAX_PIXELS = 40_000_000  # 40 MP: a large phone photo; beyond that decoding costs too much memory
@@ -33,7 +33,7 @@ REAL_SIZE_KEY = "cnnattn.real_size"
 
 class ImageRejected(UserError):
     """The input is not an image cnnattn can use; the message is one sentence for the user, and its key
-    (an "error.image.*" entry of `cnnattn.i18n`) words it in other languages."""
+    (an "error.image.*" entry of the catalogues, `cnnattn.i18n`) words it in other languages."""
 
 
 def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:

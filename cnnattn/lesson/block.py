@@ -18,14 +18,14 @@ import torch
 from cnnattn.analysis import readouts
 from cnnattn.explain import Encoded
 from cnnattn.heads import Head, MapForm, MapOptions
-from cnnattn.i18n import STRINGS, text
+from cnnattn.i18n import template, text
 from cnnattn.labels import class_names
 from cnnattn.lesson import steps
 from cnnattn.lesson.cards import accuracy_text
 from cnnattn.lesson.settings import TOP1, LessonSettings
 from cnnattn.lesson.view import STEP3_ROWS, head_text
 
-# The i18n entries the browser fills (the answer's language only: a language change asks the server).
+# The catalogue entries the browser fills (the answer's language only: a language change asks the server).
 TEMPLATES = (
     "pool.step1", "pool.step2", "pool.step3", "pool.step3.circular", "pool.cell",
     "self.step1", "self.step2", "self.step3", "self.cell", "readout", "count.position", "count.neighbour",
@@ -141,7 +141,7 @@ def lesson_block(heads, encoded: Encoded, settings: LessonSettings, example: str
         "heads": by_id,
         # Each class step 3 names: its name, probability and logit with average pooling.
         "classes": {str(c): [names[c], _short(average[c]), _short(average_logits[c])] for c in sorted(shown)},
-        "templates": {key: STRINGS[language][key] for key in TEMPLATES},
+        "templates": {key: template(key, language) for key in TEMPLATES},
         "summary": readouts.SUMMARY[language],
         "places": readouts.PLACES[language],
     }

@@ -10,8 +10,7 @@ from dataclasses import replace
 from urllib.parse import urlencode
 
 from cnnattn.backbones import FINAL
-from cnnattn.i18n import text
-from cnnattn.labels import LANGUAGES
+from cnnattn.i18n import languages, text
 from cnnattn.lesson.settings import TOP1, LessonSettings
 
 # Shareable state: short URL parameter names for the settings.
@@ -70,7 +69,7 @@ def parse_params(
         pass
     if params.get("shared") in ("0", "1"):
         settings = replace(settings, shared_scale=params["shared"] == "1")
-    if params.get("lang") in LANGUAGES:
+    if params.get("lang") in languages():
         settings = replace(settings, language=params["lang"])
     if params.get("layer") in layers:
         settings = replace(settings, layer=params["layer"])

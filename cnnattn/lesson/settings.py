@@ -1,6 +1,6 @@
 """The lesson's controls as one small settings object, checked at the boundary.
 
-Errors are `UserError`s named by an i18n key, so the web layer's one adapter words them in the
+Errors are `UserError`s named by a catalogue key, so the web layer's one adapter words them in the
 visitor's language; `str()` is the English sentence.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnnattn.backbones import FINAL
-from cnnattn.i18n import UserError
-from cnnattn.labels import LANGUAGES, class_names
+from cnnattn.errors import UserError
+from cnnattn.i18n import languages
+from cnnattn.labels import class_names
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP
 
 TOP1 = -1  # class_index meaning "the top-1 predicted class"
@@ -48,8 +49,8 @@ class LessonSettings:
             raise UserError("error.settings.share")
         if self.top_k < 1:
             raise UserError("error.settings.top_k")
-        if self.language not in LANGUAGES:
-            raise UserError("error.settings.language", value=self.language, choices=", ".join(LANGUAGES))
+        if self.language not in languages():
+            raise UserError("error.settings.language", value=self.language, choices=", ".join(languages()))
         classes = len(class_names(self.language))
         if not TOP1 <= self.class_index < classes:
             raise UserError("error.settings.class", top1=TOP1, last=classes - 1)

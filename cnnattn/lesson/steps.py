@@ -23,8 +23,8 @@ import torch
 import torch.nn.functional as F
 
 from cnnattn.backbones import FINAL, Encoded
+from cnnattn.errors import UserError
 from cnnattn.heads import Head, HeadId, MapForm, MapOptions, PositionScores, position_weights, query_row_dots
-from cnnattn.i18n import UserError
 from cnnattn.maps import grid_cell
 
 __all__ = ["FINAL"]

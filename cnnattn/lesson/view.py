@@ -14,9 +14,10 @@ import numpy as np
 from PIL import Image
 
 from cnnattn.analysis import readouts
+from cnnattn.errors import UserError
 from cnnattn.explain import Encoded, grid_cell
 from cnnattn.heads import Head, HeadId, MapForm
-from cnnattn.i18n import STRINGS, UserError, count, text
+from cnnattn.i18n import count, has, text
 from cnnattn.labels import class_names
 from cnnattn.lesson import steps as lesson
 from cnnattn.lesson.cards import accuracy_text
@@ -71,7 +72,7 @@ def cell_query(row: int, col: int, grid: tuple[int, int]) -> tuple[float, float]
 def _head_key(prefix: str, head: Head) -> str:
     """The i18n key describing a head kind, or the form's generic one for kinds without their own text."""
     key = f"{prefix}.head.{head.kind}"
-    return key if key in STRINGS["en"] else f"{prefix}.head.generic"
+    return key if has(key) else f"{prefix}.head.generic"
 
 
 def head_text(

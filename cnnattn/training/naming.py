@@ -1,15 +1,22 @@
-"""Names for heads from what they were measured to do, in English and Chinese, for the cards and
-the app. `cnnattn evaluate --split validation --update-cards` names the heads (a choice, so on
-validation); the held-out run only refreshes the measured figures beside the names.
+"""Names for heads from what they were measured to do, in every language of the catalogues ("naming.*"
+entries), for the cards and the app. `cnnattn evaluate --split validation --update-cards` names the heads
+(a choice, so on validation); the held-out run only refreshes the measured figures beside the names.
 """
 
 from __future__ import annotations
+
+from cnnattn.i18n import ENGLISH, languages, text
 
 UNIFORM_QUARTER = 0.25  # a uniform map's weight on a quarter of the cells
 
 
 def _pct(value: float) -> str:
     return f"{100 * value:.0f}%"
+
+
+def _worded(key: str, **values) -> dict[str, str]:
+    """One catalogue entry in every language: a card names its heads in each ({"en": ..., "zh": ...})."""
+    return {language: text(key, language, **values) for language in languages()}
 
 
 def _simple_entry(index: int, head: dict, objects: dict | None) -> dict:
@@ -30,45 +37,48 @@ def _simple_entry(index: int, head: dict, objects: dict | None) -> dict:
         things = objects["things"]["per_head_over_area"][index]
         stuff = objects["stuff"]["per_head_over_area"][index]
         measured["coco_things_over_area"], measured["coco_stuff_over_area"] = things, stuff
-    facts_en = (
-        f"{_pct(evidence)} of its weight on the quarter of cells that raise the predicted class most (uniform: 25%)"
-    )
-    facts_zh = f"{_pct(evidence)} 的权重落在最支持预测类别的四分之一格子上（均匀分布为 25%）"
-    if things is not None:
-        facts_en += f"; {things:.1f}x its area share on COCO objects, {stuff:.1f}x on background stuff"
-        facts_zh += f"；在 COCO 物体上的权重是其面积占比的 {things:.1f} 倍，在背景（天空、地面等）上是 {stuff:.1f} 倍"
     upper = head.get("upper_mass", 0.5)
     measured["upper_mass"] = upper
     if evidence >= 2 * UNIFORM_QUARTER:
-        name = ("Class evidence", "类别证据")
-        what = ("Looks where the evidence for the predicted class is", "看向预测类别的证据所在")
+        kind = "class_evidence"
     elif evidence <= 0.6 * UNIFORM_QUARTER:
-        name = ("Background", "背景")
-        what = ("Looks away from the evidence, at the background", "避开证据，看向背景")
+        kind = "background"
     else:
-        name = ("Around the object", "物体周边")
-        what = ("Spreads over the object's surroundings and weaker evidence", "分布在物体周边和较弱的证据上")
+        kind = "around"
     places = []
     if upper >= 0.62:
-        places.append(("top", "上方", "mostly in the upper half of the photo", "主要在照片上半部"))
+        places.append("top")
     elif upper <= 0.38:
-        places.append(("bottom", "下方", "mostly in the lower half of the photo", "主要在照片下半部"))
+        places.append("bottom")
     if centre >= 1.6 * UNIFORM_QUARTER:
-        places.append(("centre", "中部", "mostly in the middle of the photo", "主要在照片中部"))
+        places.append("centre")
     elif centre <= 0.5 * UNIFORM_QUARTER:
-        places.append(("borders", "边缘", "mostly near the borders", "主要在照片边缘"))
-    if places and name[0] != "Class evidence":
-        name = (f"{name[0]}, {' and '.join(p[0] for p in places)}", f"{name[1]}（{'、'.join(p[1] for p in places)}）")
-    where = (
-        "".join(f", {p[2]}" for p in places),
-        "".join(f"，{p[3]}" for p in places),
-    )
+        places.append("borders")
+    facts = {"evidence": _pct(evidence)} | ({"things": things, "stuff": stuff} if things is not None else {})
     return {
         "index": index,
-        "name": {"en": name[0], "zh": name[1]},
-        "description": {"en": f"{what[0]}{where[0]}: {facts_en}.", "zh": f"{what[1]}{where[1]}：{facts_zh}。"},
+        "name": {language: _simple_name(kind, places, language) for language in languages()},
+        "description": {language: _simple_description(kind, places, facts, language) for language in languages()},
         "measured": measured,
     }
+
+
+def _simple_name(kind: str, places: list[str], language: str) -> str:
+    """e.g. "Background, top and borders": the kind, and where it looks unless it follows the evidence."""
+    name = text(f"naming.simple.{kind}", language)
+    if not places or kind == "class_evidence":
+        return name
+    joined = text("naming.places.and", language).join(text(f"naming.place.{place}", language) for place in places)
+    return text("naming.places", language, name=name, places=joined)
+
+
+def _simple_description(kind: str, places: list[str], facts: dict, language: str) -> str:
+    where = "".join(text("naming.where", language, where=text(f"naming.place.{p}.where", language)) for p in places)
+    measured = text("naming.simple.evidence", language, evidence=facts["evidence"])
+    if "things" in facts:
+        measured += text("naming.simple.objects", language, things=facts["things"], stuff=facts["stuff"])
+    what = text(f"naming.simple.{kind}.what", language)
+    return text("naming.description", language, what=what, where=where, facts=measured)
 
 
 def _unique(entries: list[dict]) -> list[dict]:
@@ -76,11 +86,14 @@ def _unique(entries: list[dict]) -> list[dict]:
     "head 3: Nearby and similar 2", never a 3 before a 1. `entries` come in head order."""
     groups: dict[str, list[dict]] = {}
     for entry in entries:
-        groups.setdefault(entry["name"]["en"], []).append(entry)
+        groups.setdefault(entry["name"][ENGLISH], []).append(entry)
     for group in groups.values():
         if len(group) > 1:
             for rank, entry in enumerate(group, start=1):
-                entry["name"] = {"en": f"{entry['name']['en']} {rank}", "zh": f"{entry['name']['zh']} {rank}"}
+                entry["name"] = {
+                    language: text("naming.numbered", language, name=name, rank=rank)
+                    for language, name in entry["name"].items()
+                }
     return entries
 
 
@@ -89,32 +102,26 @@ def _self_entry(index: int, ratio: float | None, things: float | None) -> dict:
     if ratio is None:
         return {
             "index": index,
-            "name": {"en": f"Head {index}", "zh": f"头 {index}"},
-            "description": {"en": "Not measured on COCO.", "zh": "未在 COCO 上测量。"},
+            "name": _worded("naming.self.unmeasured", index=index),
+            "description": _worded("naming.self.unmeasured.what"),
             "measured": measured,
         }
-    if ratio >= 2.0:
-        name = ("Same object", "同一物体")
-        what = ("A query on an object looks at the rest of that object", "查询落在物体上时，看向这个物体的其余部分")
-    elif ratio >= 1.3:
-        name = ("Nearby and similar", "附近相似处")
-        what = ("A query looks at similar cells, partly on its own object", "查询看向相似的格子，部分落在自身物体上")
-    else:
-        name = ("Whole scene", "整个场景")
-        what = ("A query spreads over the whole scene", "查询分散到整个场景")
+    kind = "same_object" if ratio >= 2.0 else "nearby" if ratio >= 1.3 else "whole_scene"
     return {
         "index": index,
-        "name": {"en": name[0], "zh": name[1]},
-        "description": {
-            "en": f"{what[0]}: on COCO, {ratio:.1f}x the object's area share on the queried object (uniform: 1x).",
-            "zh": f"{what[1]}：在 COCO 上，对被查询物体的权重是其面积占比的 {ratio:.1f} 倍（均匀分布为 1 倍）。",
-        },
+        "name": _worded(f"naming.self.{kind}"),
+        "description": {language: _self_description(kind, ratio, language) for language in languages()},
         "measured": measured,
     }
 
 
+def _self_description(kind: str, ratio: float, language: str) -> str:
+    what = text(f"naming.self.{kind}.what", language)
+    return text("naming.self.description", language, what=what, ratio=ratio)
+
+
 def name_heads(kind: str, summary: dict, split: str | None, num_heads: int) -> list[dict]:
-    """[{"index", "name": {en, zh}, "description": {en, zh}, "measured": {...}}] per head of `kind`."""
+    """[{"index", "name": {language: ...}, "description": {language: ...}, "measured": {...}}] per head of `kind`."""
     coco = summary.get("coco", {})
     if kind == "simple":
         heads = summary["simple"]["per_head"]

@@ -14,17 +14,16 @@ from pathlib import Path
 import gradio as gr
 
 from cnnattn import Explainer
+from cnnattn.errors import UserError
 from cnnattn.explain import resolve_device
-from cnnattn.i18n import LANGUAGE_CHOICES, text
+from cnnattn.i18n import language_choices, languages, text
 from cnnattn.pipeline import Pipeline
 from cnnattn.webapp import memory
-from cnnattn.webapp.errors import UserError
 from cnnattn.webapp.explore import ExploreTab
 from cnnattn.webapp.gradio_internals import drop_update_marker_from_html_props
 from cnnattn.webapp.launch import JOBS_PER_SESSION, QUEUE_SIZE, Listen, launch, launch_options
 from cnnattn.webapp.lesson import LessonTab
 from cnnattn.webapp.options import parse_args
-from cnnattn.webapp.strings import WEB_STRINGS, relabelled, say
 from cnnattn.webapp.view import static_text
 
 # The page's own public-server setting; the launch's are in cnnattn/webapp/launch.py (docs/DEPLOYMENT.md).
@@ -66,11 +65,19 @@ def is_layout(block: gr.blocks.Block) -> bool:
     return isinstance(block, gr.blocks.BlockContext) and not isinstance(block, gr.components.Component)
 
 
+def relabelled(pairs: list, language: str, **values) -> list:
+    """Updates for (component, key, attributes) pairs, worded in `language`; `attributes` is "label",
+    "value" or several names separated by spaces ("label alt_text"), all set to the same text."""
+    return [
+        gr.update(**dict.fromkeys(attributes.split(), text(key, language, **values))) for _, key, attributes in pairs
+    ]
+
+
 def relabel_in_browser(pairs: list) -> str:
     """A browser-only event's JavaScript that words layout blocks' labels in the chosen language. They are
     never outputs of a server event: after one, gradio's page copies every component inside such a block
     on each later loading-status change (a whole tab, its 1000-class list and views included)."""
-    words = {lang: [say(key, lang) for _, key, _ in pairs] for lang in WEB_STRINGS}
+    words = {lang: [text(key, lang) for _, key, _ in pairs] for lang in languages()}
     attributes = json.dumps([attribute for _, _, attribute in pairs])
     return (
         f"(lang) => ({json.dumps(words)}[lang] || {json.dumps(words['en'])})"
@@ -87,10 +94,8 @@ def build_app(pipeline: Pipeline | Explainer) -> gr.Blocks:
     output_dir = Path(tempfile.mkdtemp(prefix="cnnattn-outputs-"))  # frozen webcam frames, downloads
     explore = ExploreTab(pipeline, example_photos(), output_dir)
     lesson = LessonTab(pipeline, example_photos(), output_dir)
-    with gr.Blocks(
-        title="cnnattn — where does the CNN look?", delete_cache=CACHE_SWEEP_S, analytics_enabled=False
-    ) as demo:
-        language = gr.Radio(LANGUAGE_CHOICES, value="en", label=text("language"), elem_id="language")
+    with gr.Blocks(title=text("page.title"), delete_cache=CACHE_SWEEP_S, analytics_enabled=False) as demo:
+        language = gr.Radio(language_choices(), value="en", label=text("language"), elem_id="language")
         with gr.Tabs(elem_id="tabs") as tabs:
             explore.render()
             lesson.render()

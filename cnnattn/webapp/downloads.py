@@ -11,13 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnattn.errors import UserError
 from cnnattn.explain import Explainer, Explanation, MapRequest
 from cnnattn.heads import HeadId
 from cnnattn.payload import display_photo
 from cnnattn.pipeline import Pipeline
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, mark_query, overlay
 from cnnattn.render.outputs import png_bytes
-from cnnattn.webapp.errors import UserError
 from cnnattn.webapp.view import ABSOLUTE_MAX
 
 MODES = ("absolute", "per_map")

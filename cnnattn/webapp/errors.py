@@ -9,18 +9,8 @@ from collections.abc import Callable
 import gradio as gr
 import torch
 
-from cnnattn.i18n import STRINGS, error_message
-from cnnattn.image.loading import ImageRejected
-from cnnattn.webapp.strings import say
-
-
-class UserError(Exception):
-    """A mistake the visitor can fix, named by its i18n key so the adapter words it in their language."""
-
-    def __init__(self, key: str, **values):
-        super().__init__(key)
-        self.key = key
-        self.values = values
+from cnnattn.errors import error_message
+from cnnattn.i18n import ENGLISH, languages, text
 
 
 def _language(bound: inspect.BoundArguments) -> str:
@@ -28,15 +18,15 @@ def _language(bound: inspect.BoundArguments) -> str:
     for value in bound.arguments.values():
         language = getattr(value, "language", None)
         if isinstance(language, str):
-            return language if language in STRINGS else "en"
+            return language if language in languages() else ENGLISH
     language = bound.arguments.get("language")
-    return language if language in STRINGS else "en"
+    return language if language in languages() else ENGLISH
 
 
 def user_errors(handler: Callable) -> Callable:
-    """Wrap a gradio handler: UserError, ImageRejected, ValueError and a CUDA out-of-memory become
-    `gr.Error` sentences in the caller's language; the wrapped function keeps the handler's signature
-    (gradio reads it for the public API's parameter names and defaults)."""
+    """Wrap a gradio handler: a UserError (a ValueError), any other ValueError and a CUDA out-of-memory
+    become `gr.Error` sentences in the caller's language; the wrapped function keeps the handler's
+    signature (gradio reads it for the public API's parameter names and defaults)."""
     signature = inspect.signature(handler)
 
     @functools.wraps(handler)
@@ -45,13 +35,10 @@ def user_errors(handler: Callable) -> Callable:
             return handler(*args, **kwargs)
         except gr.Error:
             raise
-        except UserError as exc:
-            language = _language(signature.bind_partial(*args, **kwargs))
-            raise gr.Error(say(exc.key, language, **exc.values)) from exc
         except torch.cuda.OutOfMemoryError as exc:
             torch.cuda.empty_cache()  # transient on a shared GPU: free the cache and keep serving
-            raise gr.Error(say("error.out_of_memory", _language(signature.bind_partial(*args, **kwargs)))) from exc
-        except (ImageRejected, ValueError) as exc:  # i18n.UserError keys are worded in the caller's language
+            raise gr.Error(text("error.out_of_memory", _language(signature.bind_partial(*args, **kwargs)))) from exc
+        except ValueError as exc:  # a UserError's key is worded in the caller's language
             raise gr.Error(error_message(exc, _language(signature.bind_partial(*args, **kwargs)))) from exc
 
     return wrapped

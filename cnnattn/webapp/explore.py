@@ -7,13 +7,14 @@ from pathlib import Path
 
 import gradio as gr
 
+from cnnattn.errors import UserError
+from cnnattn.i18n import has, text
 from cnnattn.labels import class_names
 from cnnattn.pipeline import Pipeline, SingleFlightCache, content_key
 from cnnattn.render.outputs import sweep
 from cnnattn.webapp.downloads import ViewSettings, explain_as_shown, write_downloads
-from cnnattn.webapp.errors import CLEAR_REFUSED, UserError, as_notice, user_errors
+from cnnattn.webapp.errors import CLEAR_REFUSED, as_notice, user_errors
 from cnnattn.webapp.gradio_internals import raw_upload_image
-from cnnattn.webapp.strings import WEB_STRINGS, say
 from cnnattn.webapp.view import attention_view
 
 TOP1 = -1  # class_index meaning "the top-1 predicted class"
@@ -26,13 +27,13 @@ READ_SETTINGS = "(image, settings, ...rest) => [image, JSON.stringify(window.cnn
 
 
 def class_options(language: str) -> list[tuple[str, int]]:
-    return [(say("explore.top1", language), TOP1)] + [(f"{i}: {n}", i) for i, n in enumerate(class_names(language))]
+    return [(text("explore.top1", language), TOP1)] + [(f"{i}: {n}", i) for i, n in enumerate(class_names(language))]
 
 
 def example_name(path: str, language: str = "en") -> str:
     """The example button's text: "grace_hopper.jpg" -> "grace hopper" (or its translation)."""
     stem = Path(path).stem
-    return say(f"example.{stem}", language) if f"example.{stem}" in WEB_STRINGS["en"] else stem.replace("_", " ")
+    return text(f"example.{stem}", language) if has(f"example.{stem}") else stem.replace("_", " ")
 
 
 def read_upload(image: str | None) -> bytes:
@@ -66,38 +67,38 @@ class ExploreTab:
         return self.pipeline.explainer
 
     def render(self) -> gr.Tab:
-        with gr.Tab(say("tab.explore"), id="explore", elem_id="explore-tab") as self.tab:
-            self.intro = gr.Markdown(say("explore.intro", "en", backbone=self.explainer.backbone.name))
+        with gr.Tab(text("tab.explore"), id="explore", elem_id="explore-tab") as self.tab:
+            self.intro = gr.Markdown(text("explore.intro", "en", backbone=self.explainer.backbone.name))
             with gr.Row():
                 with gr.Column(scale=1, min_width=280):
                     self.image = raw_upload_image(
-                        label=say("explore.photo"), type="filepath", sources=["upload", "webcam", "clipboard"],
+                        label=text("explore.photo"), type="filepath", sources=["upload", "webcam", "clipboard"],
                         elem_id="photo",
                     )  # fmt: skip
                     self.notice = gr.Markdown(elem_id="explore-notice")  # a refused photo, in one sentence
-                    self.run = gr.Button(say("explore.run"), variant="primary", elem_id="explain")
+                    self.run = gr.Button(text("explore.run"), variant="primary", elem_id="explain")
                     self.examples_box = gr.Examples(  # named, so each example button has a text (axe: button-name)
                         self.examples,
                         inputs=self.image,
                         example_labels=[example_name(p) for p in self.examples],
-                        label=say("explore.examples"),
+                        label=text("explore.examples"),
                     )
                     self.class_choice = gr.Dropdown(
-                        class_options("en"), value=TOP1, label=say("explore.class"), elem_id="explore-class"
+                        class_options("en"), value=TOP1, label=text("explore.class"), elem_id="explore-class"
                     )
                     # Answers to a photo carry the class as one number: an event's 1000-entry list is copied by the
                     # page item by item at every loading-status change (about 6,000 copies per answer).
                     self.class_index = gr.Number(TOP1, visible=False)
                     self.predictions = gr.Label(
-                        num_top_classes=5, label=say("explore.predictions"), elem_id="predictions"
+                        num_top_classes=5, label=text("explore.predictions"), elem_id="predictions"
                     )
                     self.notes = gr.Markdown(elem_id="notes")
                 with gr.Column(scale=3, min_width=300):
                     self.view = attention_view("explore", self.explainer.temperatures(), elem_id="maps")
                     self.settings = gr.Textbox("{}", visible=False)  # filled from the view when a download is asked for
-                    self.download_button = gr.Button(say("explore.download"), elem_id="explore-download")
+                    self.download_button = gr.Button(text("explore.download"), elem_id="explore-download")
                     self.downloads = gr.File(  # hidden while empty (theme.PAGE_CSS)
-                        label=say("explore.downloads"), file_count="multiple", elem_id="downloads"
+                        label=text("explore.downloads"), file_count="multiple", elem_id="downloads"
                     )
         return self.tab
 
@@ -169,8 +170,8 @@ class ExploreTab:
 
     def relabel_examples(self, language: str):
         names = [example_name(p, language) for p in self.examples]
-        return gr.Dataset(label=say("explore.examples", language), sample_labels=names)
+        return gr.Dataset(label=text("explore.examples", language), sample_labels=names)
 
     def relabel(self, language: str, class_index: int = TOP1):
         choices = class_options(language)
-        return gr.Dropdown(choices=choices, value=class_index, label=say("explore.class", language))
+        return gr.Dropdown(choices=choices, value=class_index, label=text("explore.class", language))

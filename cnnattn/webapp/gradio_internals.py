@@ -14,6 +14,8 @@ from types import SimpleNamespace
 import gradio as gr
 from gradio import blocks, state_holder
 
+from cnnattn.i18n import text
+
 SUPPORTED = ((6, 31), (7, 0))  # [low, high) as (major, minor): the queue internals below are gradio 6.31's
 
 
@@ -105,7 +107,7 @@ def limit_jobs_per_session(demo: gr.Blocks, limit: int) -> None:
     async def limited_push(body, request, username):
         async with admission:
             if jobs_of(owner(body.session_hash, None, request)) >= limit:
-                message = f"You already have {limit} requests in progress; wait for them to finish."
+                message = text("error.busy", limit=limit)  # English: a refused job carries no language
                 return False, message, "queue_full"
             return await push(body, request, username)
 

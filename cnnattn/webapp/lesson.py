@@ -11,7 +11,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from cnnattn.i18n import resolve_language
+from cnnattn.i18n import resolve_language, text
 from cnnattn.labels import class_names
 from cnnattn.lesson.links import parse_params
 from cnnattn.lesson.settings import TOP1, LessonSettings
@@ -20,7 +20,6 @@ from cnnattn.webapp.explore import example_name, read_upload
 from cnnattn.webapp.gradio_internals import raw_upload_image
 from cnnattn.webapp.lesson_api import PARAMETERS, READ_SETTINGS, with_settings
 from cnnattn.webapp.lesson_checks import LATEX, LessonChecks
-from cnnattn.webapp.strings import say
 from cnnattn.webapp.view import attention_view, static_text
 
 WEBCAM_EVERY_S = 1.0  # one backbone pass per second keeps a 2-core server responsive
@@ -36,7 +35,7 @@ OPEN_TAB = "(tab) => tab ? { __type__: 'update', selected: tab } : undefined"
 
 
 def class_options(language: str) -> list[tuple[str, int]]:
-    return [(say("lesson.top1", language), TOP1)] + [(f"{i}: {n}", i) for i, n in enumerate(class_names(language))]
+    return [(text("lesson.top1", language), TOP1)] + [(f"{i}: {n}", i) for i, n in enumerate(class_names(language))]
 
 
 class LessonTab(LessonChecks):
@@ -49,9 +48,9 @@ class LessonTab(LessonChecks):
 
     def render(self) -> gr.Tab:
         defaults = LessonSettings()
-        with gr.Tab(say("tab.lesson"), id="lesson", elem_id="lesson-tab") as self.tab:
-            self.intro = gr.Markdown(say("lesson.intro"))
-            self.order = gr.Markdown(say("lesson.order"), elem_id="lesson-order")
+        with gr.Tab(text("tab.lesson"), id="lesson", elem_id="lesson-tab") as self.tab:
+            self.intro = gr.Markdown(text("lesson.intro"))
+            self.order = gr.Markdown(text("lesson.order"), elem_id="lesson-order")
             with gr.Row():
                 with gr.Column(scale=1, min_width=280):
                     self._render_inputs(defaults)
@@ -62,7 +61,7 @@ class LessonTab(LessonChecks):
 
     def _render_inputs(self, defaults: LessonSettings) -> None:
         self.image = raw_upload_image(
-            label=say("lesson.photo"),
+            label=text("lesson.photo"),
             type="filepath",
             sources=["upload", "clipboard"],
             elem_id="lesson-photo",
@@ -70,25 +69,29 @@ class LessonTab(LessonChecks):
         )
         self.notice = gr.Markdown(elem_id="lesson-notice")
         self.example = gr.Dropdown(
-            self.example_choices("en"), value=None, label=say("lesson.example"), elem_id="lesson-example"
+            self.example_choices("en"), value=None, label=text("lesson.example"), elem_id="lesson-example"
         )
         self.class_choice = gr.Dropdown(
-            class_options("en"), value=TOP1, label=say("lesson.class"), elem_id="lesson-class"
+            class_options("en"), value=TOP1, label=text("lesson.class"), elem_id="lesson-class"
         )  # shown for the class map only, by the page's style (lesson_texts.js), never as an event's output
         self.class_index = gr.Number(TOP1, visible=False)  # events read the class as one number (see ExploreTab)
         layers = list(self.explainer.backbone.layer_names())
         self.layer = gr.Dropdown(
-            layers, value=defaults.layer, label=say("lesson.layer"), elem_id="lesson-layer", visible=False
+            layers, value=defaults.layer, label=text("lesson.layer"), elem_id="lesson-layer", visible=False
         )
-        self.guess_mode = gr.Checkbox(False, label=say("lesson.guess_mode"), elem_id="lesson-guess-mode")
-        with gr.Accordion(say("lesson.webcam"), open=False) as self.webcam_box:
+        self.guess_mode = gr.Checkbox(False, label=text("lesson.guess_mode"), elem_id="lesson-guess-mode")
+        with gr.Accordion(text("lesson.webcam"), open=False) as self.webcam_box:
             self.webcam = gr.Image(
-                sources=["webcam"], streaming=True, type="numpy", label=say("lesson.webcam_in"), elem_id="lesson-webcam"
+                sources=["webcam"],
+                streaming=True,
+                type="numpy",
+                label=text("lesson.webcam_in"),
+                elem_id="lesson-webcam",
             )
-            self.live = gr.Image(label=say("lesson.webcam_live"), elem_id="lesson-live", interactive=False)
+            self.live = gr.Image(label=text("lesson.webcam_live"), elem_id="lesson-live", interactive=False)
             self.last_frame = gr.State(None)
-            self.freeze_button = gr.Button(say("lesson.freeze"), elem_id="lesson-freeze")
-        self.link = gr.Textbox(label=say("lesson.link"), elem_id="lesson-link", buttons=["copy"])
+            self.freeze_button = gr.Button(text("lesson.freeze"), elem_id="lesson-freeze")
+        self.link = gr.Textbox(label=text("lesson.link"), elem_id="lesson-link", buttons=["copy"])
         self.link_note = gr.Markdown(elem_id="lesson-link-note")
         self.browser_language = gr.Textbox(visible=False)  # navigator.language, filled on page load
         self.opened = gr.Textbox(visible=False)  # "lesson" when the page's link asks for this tab
@@ -112,13 +115,13 @@ class LessonTab(LessonChecks):
         )
         self.guess_md = gr.Markdown(elem_id="lesson-guess")
         self.step1_md = gr.Markdown(elem_id="lesson-step1", **markdown)
-        self.scores = gr.Dataframe(label=say("lesson.scores_table"), elem_id="lesson-scores", interactive=False)
+        self.scores = gr.Dataframe(label=text("lesson.scores_table"), elem_id="lesson-scores", interactive=False)
         self.step2_md = gr.Markdown(elem_id="lesson-step2", **markdown)
-        self.weights = gr.Dataframe(label=say("lesson.weights_table"), elem_id="lesson-weights", interactive=False)
+        self.weights = gr.Dataframe(label=text("lesson.weights_table"), elem_id="lesson-weights", interactive=False)
         self.cell_md = gr.Markdown(elem_id="lesson-cell", **markdown)
         self.readout_md = gr.Markdown(elem_id="lesson-readout", **markdown)
         self.step3_md = gr.Markdown(elem_id="lesson-step3", **markdown)
-        self.step3 = gr.Dataframe(label=say("lesson.step3_table"), elem_id="lesson-step3-table", interactive=False)
+        self.step3 = gr.Dataframe(label=text("lesson.step3_table"), elem_id="lesson-step3-table", interactive=False)
 
     def relabelled(self) -> list[tuple[gr.components.Component, str, str]]:
         """(component, i18n key, attribute) pairs a language switch updates."""
@@ -254,10 +257,12 @@ class LessonTab(LessonChecks):
         return [(example_name(stem, language), stem) for stem in self.examples]
 
     def relabel_examples(self, language: str, example: str | None = None):
-        return gr.Dropdown(choices=self.example_choices(language), value=example, label=say("lesson.example", language))
+        return gr.Dropdown(
+            choices=self.example_choices(language), value=example, label=text("lesson.example", language)
+        )
 
     def relabel(self, language: str, class_index: int = TOP1):
-        return gr.Dropdown(choices=class_options(language), value=class_index, label=say("lesson.class", language))
+        return gr.Dropdown(choices=class_options(language), value=class_index, label=text("lesson.class", language))
 
     def restore(self, browser_language: str, request: gr.Request):
         """On page load: language from the link or the browser; settings and example from the link."""

@@ -17,8 +17,9 @@ from PIL import Image
 from cnnattn.analysis import readouts
 from cnnattn.analysis.comparison import compare
 from cnnattn.analysis.sanity import sanity_check
+from cnnattn.errors import UserError
 from cnnattn.heads import HeadId
-from cnnattn.i18n import UserError, text
+from cnnattn.i18n import text
 from cnnattn.labels import class_names
 from cnnattn.lesson import steps
 from cnnattn.lesson.block import lesson_block
@@ -41,7 +42,6 @@ from cnnattn.render import fit_within, overlay
 from cnnattn.webapp.errors import user_errors
 from cnnattn.webapp.explore import read_upload
 from cnnattn.webapp.lesson_api import with_settings
-from cnnattn.webapp.strings import say
 from cnnattn.webapp.view import attention_view
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -70,21 +70,21 @@ class LessonChecks:
 
     def _render_checks(self) -> None:
         def image(key: str, elem_id: str) -> gr.Image:  # gradio's image is a button named by its alt text
-            return gr.Image(label=say(key), alt_text=say(key), interactive=False, elem_id=elem_id)
+            return gr.Image(label=text(key), alt_text=text(key), interactive=False, elem_id=elem_id)
 
-        with gr.Accordion(say("lesson.compare"), open=False, elem_id="lesson-compare-box") as self.compare_box:
+        with gr.Accordion(text("lesson.compare"), open=False, elem_id="lesson-compare-box") as self.compare_box:
             with gr.Row():
-                self.gradcam_button = gr.Button(say("lesson.gradcam_run"), elem_id="lesson-gradcam-run")
-                self.sanity_button = gr.Button(say("lesson.sanity_run"), elem_id="lesson-sanity-run")
+                self.gradcam_button = gr.Button(text("lesson.gradcam_run"), elem_id="lesson-gradcam-run")
+                self.sanity_button = gr.Button(text("lesson.sanity_run"), elem_id="lesson-sanity-run")
             self.compare_view = attention_view("compare", {}, elem_id="lesson-compare", fixed_temperature=True)
             self.compare_md = gr.Markdown(elem_id="lesson-compare-text", latex_delimiters=LATEX)
-        with gr.Accordion(say("lesson.occlusion"), open=False, elem_id="lesson-occlusion-box") as self.occlusion_box:
+        with gr.Accordion(text("lesson.occlusion"), open=False, elem_id="lesson-occlusion-box") as self.occlusion_box:
             self.cover = gr.Slider(
-                0.05, 0.95, 0.5, step=0.05, label=say("lesson.occlude_share"), elem_id="lesson-cover"
+                0.05, 0.95, 0.5, step=0.05, label=text("lesson.occlude_share"), elem_id="lesson-cover"
             )
             with gr.Row():
-                self.occlude_button = gr.Button(say("lesson.occlude_run"), elem_id="lesson-occlude-run")
-                self.deletion_button = gr.Button(say("lesson.deletion_run"), elem_id="lesson-deletion-run")
+                self.occlude_button = gr.Button(text("lesson.occlude_run"), elem_id="lesson-occlude-run")
+                self.deletion_button = gr.Button(text("lesson.deletion_run"), elem_id="lesson-deletion-run")
             self.occluded = image("lesson.occluded_image", "lesson-occluded")
             self.occlusion_md = gr.Markdown(elem_id="lesson-occlusion-text")
             self.curve = image("lesson.deletion_image", "lesson-deletion")
@@ -165,7 +165,7 @@ class LessonChecks:
         view, language = studied.view, settings.language
         layer, cam = self.pipeline.reference_map(studied.photo, view.class_index)
         comparison = compare(studied.head, view.weights_grid, cam, layer, settings.top_k)
-        reference_name = say("lesson.reference", language, layer=layer_name(self.explainer.backbone, layer, language))
+        reference_name = text("lesson.reference", language, layer=layer_name(self.explainer.backbone, layer, language))
         maps = [(view.head_name, view.weights_grid), (reference_name, comparison.reference)]
         message = comparison_text(comparison, studied.head, view.class_label, language)
         return maps_payload(studied.photo, maps, language), message

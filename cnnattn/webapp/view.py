@@ -10,8 +10,8 @@ from importlib import resources
 import gradio as gr
 
 from cnnattn.heads import ClassMap, Head
+from cnnattn.i18n import catalogue, languages
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, lookup_table
-from cnnattn.webapp.strings import browser_strings
 
 # Absolute colour mode: colour = weight x H*W (multiples of the uniform weight) on 0..ABSOLUTE_MAX.
 ABSOLUTE_MAX = 8.0
@@ -28,6 +28,13 @@ def lookup_tables() -> dict[str, str]:
     gradio copies a component's props element by element on every loading-status update, so seven
     768-number lists cost the page far more than seven short strings."""
     return {name: base64.b64encode(lookup_table(name).tobytes()).decode("ascii") for name in COLORMAPS}
+
+
+def browser_strings() -> dict[str, dict[str, str]]:
+    """The catalogue entries the view's JavaScript shows ("view.*"), in every language: {code: {key: words}}."""
+    return {
+        language: {k: v for k, v in catalogue(language).items() if k.startswith("view.")} for language in languages()
+    }
 
 
 def attention_view(name: str, temperatures: dict[str, float], elem_id: str, **options) -> gr.HTML:
