@@ -352,7 +352,7 @@ ERROR_VALUES = {  # every user-facing error, with typical values
     "error.image.damaged": {},
     "error.image.not_a_file": {"name": "管道"},
     "error.image.unreadable": {"name": "照片.png", "reason": "Permission denied"},
-    "error.image.too_large": {"size_mb": 30.2, "limit_mb": 25},
+    "error.image.too_large": {"limit_mb": 25},
     "error.image.empty": {},
     "error.image.too_many_pixels": {"width": 9000, "height": 9000, "limit_mp": 40},
     "error.image.too_small": {"width": 8, "height": 8, "min_side": 16},

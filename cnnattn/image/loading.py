@@ -29,6 +29,9 @@ ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 TURNED_ORIENTATIONS = (5, 6, 7, 8)
 # `Image.info` entry of a JPEG decoded at a reduced scale: (decoded size, the photo's real size).
 REAL_SIZE_KEY = "cnnattn.real_size"
+# PIL's own bomb limit, for any decode in this process that skips the loader (a library's, gradio's): it
+# refuses twice this (80 MP) in Image.open, where its default is 179 MP.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class ImageRejected(UserError):
@@ -42,10 +45,10 @@ def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
         return _noting_size(_to_rgb(_check_dimensions(source)), photo_size(source))
     data = _read_bytes(source)
     with warnings.catch_warnings():
-        # PIL signals decompression bombs with a warning below 2x MAX_IMAGE_PIXELS: make it an error.
-        # Its other warnings (corrupt EXIF, truncated TIFF tags) would only flood a public server's log.
+        # PIL's bomb warning (above MAX_PIXELS) is left to _check_dimensions, which refuses the same images
+        # right after the header with their size; its other warnings (corrupt EXIF, truncated TIFF tags)
+        # would only flood a public server's log.
         warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=ALLOWED_FORMATS)
             _check_dimensions(image)
@@ -56,7 +59,7 @@ def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
             return _noting_size(_to_rgb(image), real_size)
         except ImageRejected:
             raise
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        except Image.DecompressionBombError as exc:
             raise ImageRejected("error.image.too_many_pixels_to_decode", limit=MAX_PIXELS) from exc
         except Image.UnidentifiedImageError as exc:
             raise ImageRejected("error.image.not_an_image", formats=", ".join(ALLOWED_FORMATS)) from exc
@@ -81,7 +84,7 @@ def _read_bytes(source: str | Path | bytes) -> bytes:
         except OSError as exc:
             raise ImageRejected("error.image.unreadable", name=path.name, reason=exc.strerror or exc) from exc
     if len(data) > MAX_FILE_BYTES:
-        raise ImageRejected("error.image.too_large", size_mb=len(data) / 2**20, limit_mb=MAX_FILE_BYTES // 2**20)
+        raise ImageRejected("error.image.too_large", limit_mb=MAX_FILE_BYTES // 2**20)  # read is bounded: no size
     if not data:
         raise ImageRejected("error.image.empty")
     return data

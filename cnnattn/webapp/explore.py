@@ -9,6 +9,7 @@ import gradio as gr
 
 from cnnattn.errors import UserError
 from cnnattn.i18n import has, text
+from cnnattn.image.loading import MAX_FILE_BYTES
 from cnnattn.labels import class_names
 from cnnattn.pipeline import Pipeline, SingleFlightCache, content_key
 from cnnattn.render.outputs import sweep
@@ -40,7 +41,8 @@ def read_upload(image: str | None) -> bytes:
     if image is None:
         raise UserError("error.no_photo")
     try:
-        return Path(image).read_bytes()
+        with open(image, "rb") as file:
+            return file.read(MAX_FILE_BYTES + 1)  # bounded: the loader refuses anything larger by its size
     except OSError as exc:
         raise UserError("error.unreadable") from exc
 

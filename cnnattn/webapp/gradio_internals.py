@@ -9,12 +9,18 @@ first job.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
+import secrets
+import urllib.parse
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
 from gradio import blocks, state_holder
 
 from cnnattn.i18n import text
+from cnnattn.image.loading import MAX_FILE_BYTES
 
 SUPPORTED = ((6, 31), (7, 0))  # [low, high) as (major, minor): the queue internals below are gradio 6.31's
 
@@ -37,7 +43,9 @@ RAW_UPLOADS: set[str] = set()  # elem_ids of the image inputs whose uploads reac
 def raw_upload_image(**options) -> gr.Image:
     """A gr.Image (the options of gr.Image, an `elem_id` required) whose uploads reach cnnattn's safe loader
     as raw paths instead of gradio's PIL preprocessing, which opens a file before any check (a decompression
-    bomb or a text file fails there with an opaque error and an error badge on every output).
+    bomb or a text file fails there with an opaque error and an error badge on every output). A `data:` URL
+    (webcam frames, the clipboard, any script) is written out as its bytes, never decoded here: gradio's own
+    path decodes it with PIL and no limit.
 
     Marked by its elem_id and patched on the class: gradio rebuilds a session's copy of a component from its
     class and constructor arguments whenever an event updates it (a relabel on a language switch), which
@@ -51,13 +59,31 @@ def raw_upload_image(**options) -> gr.Image:
             if self.elem_id not in RAW_UPLOADS or payload is None:
                 return stock(self, payload)
             if payload.url and payload.url.startswith("data:"):
-                return stock(self, payload)  # webcam/clipboard data URLs: gradio writes them to a file
+                return data_url_file(payload.url, Path(self.GRADIO_CACHE) / "data-urls")
             return payload.path
 
         preprocess.passes_raw_uploads = True
         gr.Image.preprocess = preprocess
     RAW_UPLOADS.add(options["elem_id"])
     return gr.Image(**options)
+
+
+def data_url_file(url: str, folder: Path) -> str:
+    """A `data:` URL's bytes in a randomly named file, for the safe loader to check like any upload. At most
+    the loader's size limit + 1 bytes are decoded, so a larger one is refused there without being held here."""
+    header, _, data = url.partition(",")
+    limit = MAX_FILE_BYTES + 1
+    if header.endswith(";base64"):
+        try:
+            raw = base64.b64decode(data[: 4 * -(-limit // 3)], validate=False)  # 4 characters per 3 bytes
+        except binascii.Error:
+            raw = b""  # the loader answers "empty"
+    else:
+        raw = urllib.parse.unquote_to_bytes(data[: 3 * limit])[:limit]  # "%xx" is 3 characters per byte
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / secrets.token_hex(16)
+    path.write_bytes(raw[:limit])
+    return str(path)
 
 
 def drop_update_marker_from_html_props() -> None:

@@ -81,10 +81,10 @@ class LessonTab(LessonChecks):
         )
         self.guess_mode = gr.Checkbox(False, label=text("lesson.guess_mode"), elem_id="lesson-guess-mode")
         with gr.Accordion(text("lesson.webcam"), open=False) as self.webcam_box:
-            self.webcam = gr.Image(
+            self.webcam = raw_upload_image(  # frames reach the safe loader as they come, like uploads
                 sources=["webcam"],
                 streaming=True,
-                type="numpy",
+                type="filepath",
                 label=text("lesson.webcam_in"),
                 elem_id="lesson-webcam",
             )

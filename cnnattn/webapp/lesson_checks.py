@@ -5,7 +5,6 @@ through the one adapter (`user_errors`)."""
 
 from __future__ import annotations
 
-import io
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -229,29 +228,25 @@ class LessonChecks:
         caption = f"{deletion_caption(view.class_label, language)} {deletion_explanation(curve, language)}"
         return gr.Image(plot, format=SHOWN), caption
 
-    def live_frame(self, frame: np.ndarray | None, language: str = "en"):
-        """One webcam frame through the Pipeline (safe loader, one backbone pass): the class map over it."""
+    def live_frame(self, frame: str | None, language: str = "en"):
+        """One webcam frame (a path, as uploads) through the Pipeline (safe loader, one backbone pass): the
+        class map over it."""
         if frame is None:
             return gr.skip(), gr.skip()
-        _, photo, encoded = self.pipeline.encode_frame(png_bytes(frame))
+        _, photo, encoded = self.pipeline.encode_frame(read_upload(frame))
         weights = steps.pooling_lesson(self.explainer.head("class"), 0, encoded).weights
         return gr.Image(overlay(fit_within(photo, 512), weights), format=SHOWN), frame
 
-    def freeze(self, frame: np.ndarray | None, language: str = "en") -> str:
-        """Keep the last webcam frame as the lesson's photo (a PNG in the outputs folder)."""
+    def freeze(self, frame: str | None, language: str = "en") -> str:
+        """Keep the last webcam frame as the lesson's photo (a copy in the outputs folder: gradio sweeps its
+        own); the photo's handler checks it with the safe loader."""
         if frame is None:
             raise UserError("error.no_frame")
         folder = self.output_dir / "frames"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}.png"
-        path.write_bytes(png_bytes(frame))
+        path = folder / uuid.uuid4().hex
+        path.write_bytes(read_upload(frame))
         return str(path)
-
-
-def png_bytes(frame: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(frame).save(buffer, "PNG")
-    return buffer.getvalue()
 
 
 def maps_payload(photo: Image.Image, maps: list[tuple[str, np.ndarray]], language: str) -> dict:
