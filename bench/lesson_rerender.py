@@ -9,7 +9,7 @@ hook, and times through gradio_client in one run on one photo, round-robin:
 - texts after a temperature change: `/lesson_render` with the same photo and a new temperature. The
   endpoint takes the photo itself (gradio_client uploads it again; in the page the browser sends the
   path gradio already holds); its content hash hits the encodings cache, so no backbone pass. The page
-  itself writes these texts in the browser with no request (static/lesson_texts.js); this is what a
+  itself writes these texts in the browser with no request (static/lesson/); this is what a
   script pays for them;
 - texts after a query click: `/lesson_render` with a new query cell on the self-attention head;
 - round-trip floor: a request the server refuses at once, i.e. the queue and client protocol alone.

@@ -28,7 +28,7 @@ from bench.web_lesson import lesson_controls
 
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run"]  # fmt: skip
-VIEW = "window.cnnattnViews?.explore"
+VIEW = "window.cnnattn?.view('explore')"
 # The anchor's answer is on screen when its output image has loaded: a second served image beside the input's
 # preview of the upload (each visitor opens a fresh page). Until 2026-11-26 this waited for any served image,
 # which the input's preview already is, so the anchor's figures were upload-to-preview times.

@@ -9,7 +9,7 @@ import json
 
 from bench.timing import percentile
 
-VIEW = "window.cnnattnViews?.lesson"
+VIEW = "window.cnnattn?.view('lesson')"
 REPEATS = 5
 SHOWN = "#lesson-view figure.cv-map:not([hidden]) .cv-frame canvas"
 # (name, selector inside the lesson view, the two values it alternates between or None, event to send)

@@ -2,15 +2,10 @@
 small-screen layout checks (any tab: pass its selector)."""
 
 import contextlib
-from pathlib import Path
 
-import pytest
+from tests import tools
+from tests.tools import AXE
 
-ROOT = Path(__file__).resolve().parents[1]
-AXE_VERSION = "4.14.1"
-# Installed by .ci/run and the README's test command (npm from the Debian package; no browser download).
-AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-AXE_INSTALL = f"npm install --no-save --prefix .cache/axe axe-core@{AXE_VERSION}"
 TIMEOUT_MS = 120_000
 BLOCKING = ("serious", "critical")  # axe impacts a test refuses
 
@@ -21,15 +16,15 @@ def answered(browser, app_url, photo, locale="en-US", viewport=(1400, 1000)):
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(app_url)
     page.locator("#photo input[type=file]").set_input_files(str(photo))
-    page.wait_for_function("() => window.cnnattnViews?.explore?.draws > 0")
+    page.wait_for_function("() => window.cnnattn?.view('explore')?.draws > 0")
     return page
 
 
 def axe_violations(page, selector: str = "body", impacts=BLOCKING) -> list[dict]:
     """axe-core's violations of `impacts` inside `selector` (hidden elements are not checked), each as
-    {id, impact, help, targets}; skips when axe-core is not installed, saying how to install it."""
+    {id, impact, help, targets}; skips when axe-core is not installed (fails under --require-tools)."""
     if not AXE.exists():
-        pytest.skip(f"axe-core is not installed ({AXE_INSTALL})")
+        tools.missing(f"axe-core is not installed (npm ci: package.json pins it), no {AXE}")
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     # gradio dims a block to opacity 0.2 while its event runs: check the page settled, not mid-answer (if it

@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests import tools
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 IMAGENET_SAMPLES = SHARED / "data" / "imagenet-samples"
 COCO128 = SHARED / "data" / "coco128"
@@ -14,6 +16,18 @@ def require_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} is absent (development data from ../shared)")
     return path
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--require-tools",
+        action="store_true",
+        help="fail, rather than skip, a test whose chromium or axe-core is not installed (CI)",
+    )
+
+
+def pytest_configure(config):
+    tools.REQUIRED = config.getoption("--require-tools")
 
 
 @pytest.fixture
@@ -73,7 +87,7 @@ def playwright():
     import shutil
 
     if not shutil.which(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium chromium-driver)")
+        tools.missing("Debian chromium is not installed (apt-get install chromium chromium-driver)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as driver:

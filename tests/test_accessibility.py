@@ -27,7 +27,7 @@ def test_explore_has_no_serious_or_critical_axe_violation(browser, app_url, phot
     page = answered(browser, app_url, photo, locale=locale)
     try:
         if locale == "zh-CN":
-            page.wait_for_function("() => window.cnnattnViews.explore.payload()?.language === 'zh'")
+            page.wait_for_function("() => window.cnnattn.view('explore').payload()?.language === 'zh'")
         assert axe_violations(page) == []  # the whole page as a visitor sees it on Explore
         page.locator("#explore-download").click()
         page.locator("#downloads a[href*='class.png']").wait_for()
@@ -61,7 +61,7 @@ def test_explore_fits_a_390_px_screen(browser, app_url, photo, explainer):
     try:
         assert horizontal_overflow(page) <= 0
         assert outside_viewport(page, "#explore-tab *") == []
-        payload = page.evaluate("() => window.cnnattnViews.explore.payload()")
+        payload = page.evaluate("() => window.cnnattn.view('explore').payload()")
         aspect = payload["photo"]["width"] / payload["photo"]["height"]
         canvases = page.locator("#maps figure.cv-map .cv-frame canvas")
         assert canvases.count() == sum(head.num_heads for head in explainer.heads)

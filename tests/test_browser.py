@@ -18,7 +18,7 @@ from tests.browser_helpers import answered
 from tests.conftest import _free_port, launch_chromium
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-VIEW = "window.cnnattnViews.explore"
+VIEW = "window.cnnattn.view('explore')"
 
 pytestmark = pytest.mark.browser
 

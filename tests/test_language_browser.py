@@ -9,7 +9,7 @@ from .conftest import _free_port
 
 pytestmark = pytest.mark.browser
 TIMEOUT_MS = 90_000
-LESSON = "window.cnnattnViews.lesson"
+LESSON = "window.cnnattn.view('lesson')"
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_the_pseudo_language_chosen_on_the_page_words_it(browser, pseudo_app_url
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(pseudo_app_url)
-    page.wait_for_function("() => window.cnnattnPage && window.cnnattnViews?.explore")
+    page.wait_for_function("() => window.cnnattnPage && window.cnnattn?.view('explore')")
     page.locator("#language").get_by_text("Pseudo", exact=True).click()
     page.wait_for_function(f"() => document.documentElement.dataset.cnnattnLanguage === '{pseudo_language}'")
 

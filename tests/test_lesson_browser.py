@@ -1,6 +1,6 @@
 """A real chromium walks the Lesson tab in English and Chinese (issue 11's numbered problems) and saves
 docs/lesson/*.png. The maps and every step text and table follow the view's head, temperature and query
-in the browser with no request (static/lesson_texts.js)."""
+in the browser with no request (static/lesson/)."""
 
 import json
 import re
@@ -26,7 +26,7 @@ def open_lesson(browser, app_url, locale: str, query: str = "?example=cheetah", 
     page = browser.new_page(viewport={"width": width, "height": 1100}, locale=locale)
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(app_url + query)
-    page.wait_for_function("() => window.cnnattnViews?.lesson?.draws > 0")
+    page.wait_for_function("() => window.cnnattn?.view('lesson')?.draws > 0")
     page.locator("#lesson-weights [data-testid=cell-0-1]").wait_for()
     return page
 
@@ -85,14 +85,14 @@ def test_non_image_gives_one_sentence_and_no_error_badge(browser, app_url, tmp_p
 
 def test_predict_then_reveal_scores_the_top_cell_above_the_lowest(browser, app_url):
     page = open_lesson(browser, app_url, "en-US")
-    weights_now = page.evaluate("() => window.cnnattnViews.lesson.weights('class')")
-    h, w = page.evaluate("() => window.cnnattnViews.lesson.payload().heads[0].grid")
+    weights_now = page.evaluate("() => window.cnnattn.view('lesson').weights('class')")
+    h, w = page.evaluate("() => window.cnnattn.view('lesson').payload().heads[0].grid")
     ratios = []
     for cell in (weights_now.index(max(weights_now)), weights_now.index(min(weights_now))):
         page.locator("#lesson-guess-mode input").check() if not ratios else None
-        page.evaluate("() => window.cnnattnViews.lesson.setGuessing(true)")
+        page.evaluate("() => window.cnnattn.view('lesson').setGuessing(true)")
         row, col = divmod(cell, w)
-        page.evaluate(f"() => window.cnnattnViews.lesson.setQuery([{(col + 0.5) / w}, {(row + 0.5) / h}])")
+        page.evaluate(f"() => window.cnnattn.view('lesson').setQuery([{(col + 0.5) / w}, {(row + 0.5) / h}])")
         page.locator("#lesson-guess").get_by_text(f"(row {row + 1}, col {col + 1})").wait_for()
         ratios.append(float(re.search(r"([\d.]+) ×", page.locator("#lesson-guess").inner_text())[1]))
     assert ratios[0] > ratios[1]
@@ -123,7 +123,7 @@ def test_chinese_walk_passes_the_allowlist_on_both_tabs(browser, app_url, exampl
     assert shown_words(page, "#lesson-tab") == []
     page.get_by_role("tab", name="探索").click()
     page.locator("#photo input[type=file]").set_input_files(str(example_photos["cheetah"]))
-    page.wait_for_function("() => window.cnnattnViews?.explore?.payload()?.language === 'zh'")
+    page.wait_for_function("() => window.cnnattn?.view('explore')?.payload()?.language === 'zh'")
     page.locator("#notes").get_by_text("温度缩放").wait_for()
     assert shown_words(page, "#explore-tab") == []
     page.close()
@@ -157,12 +157,12 @@ def test_keyboard_only_moves_the_query_and_presses_buttons(browser, app_url):
     page = open_lesson(browser, app_url, "en-US")
     page.locator("#lesson-view select[name=head]").select_option("self/0")
     page.get_by_text("compare the query with every key").wait_for()
-    before = page.evaluate("() => window.cnnattnViews.lesson.settings().query")
+    before = page.evaluate("() => window.cnnattn.view('lesson').settings().query")
     canvas = page.locator(SHOWN_CANVAS)
     canvas.focus()
     for key in ("ArrowRight", "ArrowRight", "ArrowDown"):
         page.keyboard.press(key)
-    after = page.evaluate("() => window.cnnattnViews.lesson.settings().query")
+    after = page.evaluate("() => window.cnnattn.view('lesson').settings().query")
     assert after[0] > before[0] and after[1] > before[1]
     page.locator("#lesson-compare-box button").first.focus()  # the accordion's own button
     page.keyboard.press("Enter")
@@ -187,9 +187,9 @@ def test_view_controls_redraw_the_lesson_map_with_no_request(browser, app_url):
         )
 
     def redrawn(act) -> None:
-        draws = page.evaluate("() => window.cnnattnViews.lesson.draws")
+        draws = page.evaluate("() => window.cnnattn.view('lesson').draws")
         act()
-        page.wait_for_function(f"() => window.cnnattnViews.lesson.draws > {draws}")
+        page.wait_for_function(f"() => window.cnnattn.view('lesson').draws > {draws}")
 
     for act in (
         lambda: page.locator("#lesson-view select[name=colormap]").select_option("turbo"),
@@ -216,14 +216,14 @@ def test_view_controls_redraw_the_lesson_map_with_no_request(browser, app_url):
         lambda: page.locator("#lesson-view select[name=head]").select_option("self/0"), "#lesson-cell", "Cell j"
     )
     page.get_by_text("compare the query with every key").wait_for()
-    query_col = """() => { const v = window.cnnattnViews.lesson;
+    query_col = """() => { const v = window.cnnattn.view('lesson');
       const w = v.payload().heads.find((e) => e.ids.includes('self/0')).grid[1];
       return Math.min(Math.floor(v.settings().query[0] * w), w - 1) + 1; }"""
     column = page.evaluate(query_col)
     texts_written(lambda: page.locator(SHOWN_CANVAS).press("ArrowRight"), "#lesson-cell", f"col {column + 1})")
     # Predict, then reveal: the guess is scored in the browser too.
-    page.evaluate("() => window.cnnattnViews.lesson.setGuessing(true)")
-    corner = "() => window.cnnattnViews.lesson.setQuery([0.01, 0.01])"
+    page.evaluate("() => window.cnnattn.view('lesson').setGuessing(true)")
+    corner = "() => window.cnnattn.view('lesson').setQuery([0.01, 0.01])"
     texts_written(lambda: page.evaluate(corner), "#lesson-cell", "col 1)")
     page.locator("#lesson-guess").get_by_text("(row 1, col 1)").wait_for()
     page.wait_for_timeout(1000)  # anything sent late is counted too
@@ -234,7 +234,7 @@ def test_view_controls_redraw_the_lesson_map_with_no_request(browser, app_url):
     assert step3() == [cell for row in computed["step3"]["data"] for cell in row]
     assert page.locator("#lesson-scores").get_by_text(computed["scores"]["title"]).count() >= 1
     # The class map's weights at T = 2 as cnnattn.lesson.tables writes them (float64 softmax, format_weight).
-    scores = page.evaluate("() => Array.from(window.cnnattnViews.lesson.payload().heads[0]._arrays.scores)")
+    scores = page.evaluate("() => Array.from(window.cnnattn.view('lesson').payload().heads[0]._arrays.scores)")
     python = softmax64(np.asarray(scores, dtype=np.float32), 2.0)
     assert at_two == [format_weight(v) for v in python]
     page.close()
@@ -252,12 +252,12 @@ def test_a_link_reopens_its_view(browser, app_url, query, expected):
     """Every setting a link carries is the one the page opens on, and the page's own link says so again."""
     page = open_lesson(browser, app_url, "en-US", f"?view=lesson&example=cheetah&{query}")
     try:
-        view = page.evaluate("() => window.cnnattnViews.lesson.settings()")
+        view = page.evaluate("() => window.cnnattn.view('lesson').settings()")
         shown = {name: view[name] for name in expected if name != "query"}
         assert shown == {name: value for name, value in expected.items() if name != "query"}
         assert view["query"] == pytest.approx(expected["query"])
         if "layer=" in query:
-            assert page.evaluate("() => window.cnnattnViews.lesson.payload().layer") == "blocks.4"
+            assert page.evaluate("() => window.cnnattn.view('lesson').payload().layer") == "blocks.4"
         link = page.locator("#lesson-link textarea").input_value()
         assert all(part in link for part in query.split("&") if not part.startswith("q"))  # qx, qy: 3 places
     finally:

@@ -1,4 +1,4 @@
-"""The lesson's step texts and tables written in a real chromium (static/lesson_texts.js) equal what
+"""The lesson's step texts and tables written in a real chromium (static/lesson/) equal what
 Python's `lesson_view` writes for the same photo and settings, in English and Chinese: words exactly,
 numbers within one unit of their last digit (float32 in one place, float64 in the other)."""
 
@@ -81,7 +81,7 @@ def test_browser_texts_equal_pythons(browser, app_url, explainer, example_photos
         page.locator(f"#lesson-view input[name={slider}]").evaluate(
             "(node, v) => { node.value = v; node.dispatchEvent(new Event('input', {bubbles: true})); }", temperature
         )
-        page.evaluate(f"() => window.cnnattnViews.lesson.setQuery([{query[0]}, {query[1]}])")
+        page.evaluate(f"() => window.cnnattn.view('lesson').setQuery([{query[0]}, {query[1]}])")
         computed = page.evaluate("() => window.cnnattnLessonTexts.compute()")
         settings = LessonSettings(head=head, temperature=temperature, query=query, language=language, layer=layer)
         calibration = explainer.calibration_temperature

@@ -318,7 +318,7 @@ def test_chinese_names_checks_and_messages_contain_no_english(explainer, cheetah
     backbone = explainer.backbone
     words = [head_name(head, index, "zh") for head in explainer.heads for index in range(head.num_heads)]
     words += [layer_name(backbone, layer, "zh") for layer in [*backbone.layer_names(), backbone.feature_layer]]
-    words += [say(key, "zh") for key in ("view.query_at", "view.row", "view.col")]  # view.js's map captions
+    words += [say(key, "zh") for key in ("view.query_at", "view.row", "view.col")]  # the view's map captions
     reference = np.full((8, 12), 1 / 96)
     for head in explainer.heads:
         for layer in ("blocks.4", backbone.feature_layer):
@@ -419,7 +419,8 @@ def test_names_and_download_files(explainer):
     assert head_name(explainer.head("class"), 0, "zh") == "类别图"
     assert layer_name(explainer.backbone, "final", "en") == "last feature map"
     assert layer_name(explainer.backbone, "blocks.4", "zh") == "较早的第 1 个阶段"
-    # view.js captions a map "<head name>: <class>" or "<head name> · query at (row r, col c)", counted from 1
+    # static/view/view.js captions a map "<head name>: <class>" or "<head name> · query at (row r, col c)",
+    # counted from 1
     assert [say(key, "en") for key in ("view.query_at", "view.row", "view.col")] == ["query at", "row", "col"]
     # Downloaded files are named by head id, counted from 1 as on screen, in every language.
     assert file_stem(simple.ids()[1]) == "simple-2" and file_stem(explainer.head("class").ids()[0]) == "class"

@@ -1,10 +1,9 @@
 """Issue 17: the lesson says where the weight really is, gives the Grad-CAM comparison a verdict for every
 rho, and words its numbers for 15-year-olds (the exact numbers one tap away, in a <details> block), in
-English and Chinese; lesson_format.js (run in node) writes the same words as Python."""
+English and Chinese; the browser's lesson modules (static/lesson/, run in node) write the same words as Python."""
 
 import json
 import re
-import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -21,9 +20,11 @@ from cnnattn.lesson import checks, steps
 from cnnattn.lesson.block import TEMPLATES
 from cnnattn.lesson.tables import cell_weight, format_weight
 from cnnattn.lesson.view import LessonSettings, lesson_view, readout_text
+from tests import tools
 
 LANGUAGES = ["en", "zh"]
-FORMAT_JS = Path(__file__).resolve().parents[1] / "cnnattn" / "webapp" / "static" / "lesson_format.js"
+STATIC = Path(__file__).resolve().parents[1] / "cnnattn" / "webapp" / "static"
+LESSON_MODULES = ("lesson/format.js", "lesson/numbers.js", "lesson/readout.js")  # format, cellWeight, readout
 DETAILS = re.compile(r"<details>.*?</details>", re.DOTALL)
 SCIENTIFIC = re.compile(r"×10|\d[eE][-+]?\d")  # 3.7×10⁻³⁵ or 3.7e-35
 JARGON = {
@@ -246,20 +247,19 @@ def test_exact_numbers_blocks_render_as_html_details_in_markdown():
             assert "&lt;details" not in rendered, key
 
 
-# Python and lesson_format.js write the same words ---------------------------------------------------------
+# Python and the browser's lesson modules write the same words --------------------------------------------
 
 
 def run_format_js(calls: list[tuple[str, list]]) -> list:
-    """Results of window.cnnattnLessonFormat[name](...args) for each (name, args), run in node."""
-    if not shutil.which("node"):
-        pytest.skip("node is not installed")
+    """Results of the lesson modules' function `name`(...args) for each (name, args), run in node."""
+    imports = "".join(f'import * as m{i} from "{(STATIC / path).as_uri()}";\n' for i, path in enumerate(LESSON_MODULES))
     script = (
-        f"const window = {{}};\n({FORMAT_JS.read_text(encoding='utf-8')})();\n"
+        f"{imports}const F = Object.assign({{}}, {', '.join(f'm{i}' for i in range(len(LESSON_MODULES)))});\n"
         f"const calls = {json.dumps(calls)};\n"
-        "const F = window.cnnattnLessonFormat;\n"
         "process.stdout.write(JSON.stringify(calls.map(([name, args]) => F[name](...args))));\n"
     )
-    done = subprocess.run(["node"], input=script, capture_output=True, text=True, timeout=60, check=True)
+    command = [tools.node(), "--input-type=module"]
+    done = subprocess.run(command, input=script, capture_output=True, text=True, timeout=60, check=True)
     return json.loads(done.stdout)
 
 

@@ -231,7 +231,9 @@ def copy_as_committed(destination: Path) -> None:
             check=True,
         ).stdout.decode()
     except (OSError, subprocess.CalledProcessError):  # not a git checkout: copy all but builds and caches
-        ignore = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", "build", ".cache", ".*_cache")
+        ignore = shutil.ignore_patterns(
+            ".git", ".venv", "__pycache__", "*.egg-info", "build", ".cache", ".*_cache", "node_modules"
+        )
         shutil.copytree(ROOT, destination, ignore=ignore)
         return
     for name in filter(None, listed.split("\0")):

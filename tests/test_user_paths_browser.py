@@ -13,8 +13,8 @@ from cnnattn.i18n import untranslated_words
 
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "walk"
 TIMEOUT_MS = 90_000
-LESSON = "window.cnnattnViews.lesson"
-EXPLORE = "window.cnnattnViews.explore"
+LESSON = "window.cnnattn.view('lesson')"
+EXPLORE = "window.cnnattn.view('explore')"
 WORDS = {
     "en": {"lesson": "Lesson", "cheetah": "cheetah", "lion": "lion", "refused": "not an image cnnattn can read"},
     "zh": {"lesson": "课堂", "cheetah": "猎豹", "lion": "狮子", "refused": "不是 cnnattn 能读取的图片"},
@@ -47,7 +47,7 @@ class Visit:
         self.page.on("request", self._count)
         self.page.goto(app_url)
         self.page.locator("#language").wait_for()
-        self.page.wait_for_function("() => window.cnnattnPage && window.cnnattnViews?.explore")
+        self.page.wait_for_function("() => window.cnnattnPage && window.cnnattn?.view('explore')")
         self.names = self.page.evaluate(
             "() => Object.fromEntries(window.gradio_config.dependencies.map((d) => [d.id, d.api_name || '']))"
         )

@@ -1,5 +1,5 @@
 """What the Lesson's browser view needs, beyond Explore's payload, to write the step texts itself when
-the head, temperature or query change (cnnattn/webapp/static/lesson_texts.js mirrors `lesson.view`).
+the head, temperature or query change (cnnattn/webapp/static/lesson/ mirrors `lesson.view`).
 
 Everything that depends on those three settings is computed in the browser from the payload, except
 the pooling heads' step 3: the classifier applied to z = sum_p a_p x_p needs the backbone's classifier,
@@ -119,7 +119,7 @@ def head_entries(heads, head: Head, encoded: Encoded, settings: LessonSettings, 
 
 
 def lesson_block(heads, encoded: Encoded, settings: LessonSettings, example: str | None, calibration: float) -> dict:
-    """payload["lesson"]: what lesson_texts.js needs for every head id of the answer."""
+    """payload["lesson"]: what static/lesson/texts.js needs for every head id of the answer."""
     language = settings.language
     by_id = {}
     for head in heads:
@@ -141,7 +141,11 @@ def lesson_block(heads, encoded: Encoded, settings: LessonSettings, example: str
         "heads": by_id,
         # Each class step 3 names: its name, probability and logit with average pooling.
         "classes": {str(c): [names[c], _short(average[c]), _short(average_logits[c])] for c in sorted(shown)},
-        "templates": {key: template(key, language) for key in TEMPLATES},
-        "summary": readouts.SUMMARY[language],
-        "places": readouts.PLACES[language],
+        **browser_words(language),
     }
+
+
+def browser_words(language: str) -> dict:
+    """The templates the browser fills, and the readout's summary and place words, in `language`."""
+    templates = {key: template(key, language) for key in TEMPLATES}
+    return {"templates": templates, "summary": readouts.SUMMARY[language], "places": readouts.PLACES[language]}

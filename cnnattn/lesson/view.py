@@ -233,7 +233,7 @@ def lesson_view(
 
 
 def readout_text(readout: readouts.Readout, language: str) -> str:
-    """The readout under step 2 (lesson_format.js's `readout` writes the same): the summary and the top-k
+    """The readout under step 2 (static/lesson/readout.js writes the same): the summary and the top-k
     mass in plain words, entropy and exp(H) in a closed "exact numbers" block."""
     return text(
         "readout",

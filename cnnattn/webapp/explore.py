@@ -24,7 +24,9 @@ OUTPUT_MAX_AGE_S = 60  # gradio serves its own copy of every returned file, so o
 # Answers to a photo run this many at a time: a cached photo's payload is cheap, so a class sending the same
 # photo is not queued behind one model pass; the pipeline still encodes each photo once (single flight).
 EXPLAIN_CONCURRENCY = 4
-READ_SETTINGS = "(image, settings, ...rest) => [image, JSON.stringify(window.cnnattnViews.explore.settings()), ...rest]"
+READ_SETTINGS = (
+    "(image, settings, ...rest) => [image, JSON.stringify(window.cnnattn.view('explore').settings()), ...rest]"
+)
 
 
 def class_options(language: str) -> list[tuple[str, int]]:

@@ -20,6 +20,7 @@ from cnnattn.webapp.gradio_internals import (
     lazy_session_configs,
     limit_jobs_per_session,
 )
+from cnnattn.webapp.scripts import page_head
 from cnnattn.webapp.theme import PAGE_CSS, accessible_theme
 
 QUEUE_SIZE = 100  # jobs waiting in the whole server: a class of 30 with a few events each
@@ -63,6 +64,7 @@ def launch_options(host: str, port: int, share: bool = False, root_path: str | N
         ssr_mode=False,
         theme=accessible_theme(),  # contrast that axe-core accepts (tests/test_accessibility.py)
         css=PAGE_CSS,
+        head=page_head(),  # the page's one script (cnnattn/webapp/scripts.py), run before any component
         app_kwargs={"docs_url": None, "redoc_url": None, "openapi_url": None},
     )
     if root_path is not None:

@@ -1,6 +1,6 @@
 """The Lesson tab (classroom mode): the photo's payload drawn by the same browser view as Explore, one
 head at a time, beside the texts and tables of the three steps. Head, temperature, query, colormap and
-opacity live in the view: the map, and the step texts and tables (LESSON_TEXTS, from the payload's lesson
+opacity live in the view: the map, and the step texts and tables (static/lesson/, from the payload's lesson
 block), follow them in the browser with no request; a new photo, class or layer and the check buttons ask
 the server."""
 
@@ -20,15 +20,14 @@ from cnnattn.webapp.explore import example_name, read_upload
 from cnnattn.webapp.gradio_internals import raw_upload_image
 from cnnattn.webapp.lesson_api import PARAMETERS, READ_SETTINGS, with_settings
 from cnnattn.webapp.lesson_checks import LATEX, LessonChecks
-from cnnattn.webapp.view import attention_view, static_text
+from cnnattn.webapp.scripts import START_LESSON_TEXTS
+from cnnattn.webapp.view import attention_view
 
 WEBCAM_EVERY_S = 1.0  # one backbone pass per second keeps a 2-core server responsive
 WEBCAM_LIMIT_S = 120  # a forgotten webcam tab stops streaming after two minutes
 PREFIX_LINK = "(q) => q.startsWith('?') ? location.origin + location.pathname + q : q"
 ANSWERED = 14  # outputs of a new photo: the photo or example, the view's payload and 12 texts (LessonChecks.texts)
-# The step texts and tables written in the browser (static/lesson_texts.js, with its lesson_format.js).
-LESSON_TEXTS = [static_text(name) for name in ("lesson_format.js", "lesson_texts.js")]
-GUESSING = "(on) => { window.cnnattnViews.lesson.setGuessing(on); return on; }"
+GUESSING = "(on) => { window.cnnattn.view('lesson').setGuessing(on); return on; }"
 # A link that asks for the lesson opens its tab in the browser: a server event with the tabs as an output
 # would make gradio's page copy every component of the app on each later loading-status change.
 OPEN_TAB = "(tab) => tab ? { __type__: 'update', selected: tab } : undefined"
@@ -73,7 +72,7 @@ class LessonTab(LessonChecks):
         )
         self.class_choice = gr.Dropdown(
             class_options("en"), value=TOP1, label=text("lesson.class"), elem_id="lesson-class"
-        )  # shown for the class map only, by the page's style (lesson_texts.js), never as an event's output
+        )  # shown for the class map only, by the page's style (static/lesson/gradio.js), never as an event's output
         self.class_index = gr.Number(TOP1, visible=False)  # events read the class as one number (see ExploreTab)
         layers = list(self.explainer.backbone.layer_names())
         self.layer = gr.Dropdown(
@@ -188,8 +187,8 @@ class LessonTab(LessonChecks):
         language.change(self.relabel_examples, [language, self.example], self.example, api_name=False, queue=False)
         self._wire_checks(settings, read)
         self._wire_webcam(language, settings, answered, read)
-        for script in LESSON_TEXTS:
-            demo.load(None, None, None, js=script, api_name=False)
+        # The step texts and tables written in the browser (static/lesson/).
+        demo.load(None, None, None, js=START_LESSON_TEXTS, api_name=False)
         # The example last: its change event reads the settings when it is set, so the link's must be in place.
         restored = [language, self.class_choice, self.class_index, self.layer, *self.hidden.values(), self.opened]
         restored += [self.example, self.linked_example]

@@ -32,7 +32,7 @@ _TYPES = {name: type(default) for name, default in PARAMETERS.items()}
 # js= of every lesson event: the view's head, its temperature, query, colormap and opacity replace the
 # hidden inputs (positions 1..6 after the leading inputs); the rest come from gradio's own components.
 READ_SETTINGS = f"""(...values) => {{
-  const view = window.cnnattnViews && window.cnnattnViews.lesson;
+  const view = window.cnnattn && window.cnnattn.view("lesson");
   if (!view || !view.payload()) return values;
   const s = view.settings();
   const at = values.length - {len(PARAMETERS)};

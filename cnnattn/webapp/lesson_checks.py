@@ -152,7 +152,7 @@ class LessonChecks:
 
     def browser_texts(self, image: str | None, example: str | None, settings: LessonSettings) -> dict:
         """payload["lesson"]: what the browser needs to write these texts itself for any head, temperature
-        and query (static/lesson_texts.js), so the view's controls send no request."""
+        and query (static/lesson/), so the view's controls send no request."""
         _, _, encoded = self.pipeline.encode(read_upload(image))
         settings = settings.checked(self.heads())
         calibration = self.explainer.calibration_temperature

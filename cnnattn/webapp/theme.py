@@ -10,7 +10,7 @@ import gradio as gr
 # so showing them costs no request and the endpoints keep returning plain files and images.
 PAGE_CSS = (
     "#downloads:has(.empty), #lesson-occluded:has(.empty), #lesson-deletion:has(.empty) { display: none; }"
-    ' html[data-lesson-class="hidden"] #lesson-class { display: none; }'  # set by static/lesson_texts.js
+    ' html[data-lesson-class="hidden"] #lesson-class { display: none; }'  # set by static/lesson/gradio.js
     # Predict, then reveal: while the map is hidden, so is every text and table that would give it away.
     " .gradio-container:has(#lesson-view [data-concealed='true']) :is(#lesson-step1, #lesson-scores, #lesson-step2,"
     " #lesson-weights, #lesson-cell, #lesson-readout, #lesson-step3, #lesson-step3-table) { display: none; }"

@@ -1,5 +1,7 @@
-"""The browser-side attention view: a gr.HTML whose JavaScript (static/*.js) draws every head's map from
-the payload, with the colormap tables and the interface strings it needs sent once as props."""
+"""The browser-side attention view: a gr.HTML whose JavaScript (static/view/, in the page's one script:
+cnnattn/webapp/scripts.py) draws every head's map from the payload, with the colormap tables and the
+interface strings it needs sent once as props. The script comes with the page (launch's head): a demo
+launched without cnnattn.webapp.launch must pass head=scripts.page_head() itself."""
 
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ import gradio as gr
 from cnnattn.heads import ClassMap, Head
 from cnnattn.i18n import catalogue, languages
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, lookup_table
+from cnnattn.webapp.scripts import MOUNT_VIEW
 
 # Absolute colour mode: colour = weight x H*W (multiples of the uniform weight) on 0..ABSOLUTE_MAX.
 ABSOLUTE_MAX = 8.0
-SCRIPTS = ("weights.js", "draw.js", "query.js", "view.js")  # concatenated in this order into js_on_load
 
 
 @cache
@@ -37,16 +39,11 @@ def browser_strings() -> dict[str, dict[str, str]]:
     }
 
 
-def attention_view(name: str, temperatures: dict[str, float], elem_id: str, **options) -> gr.HTML:
-    """One attention view; `name` registers it as window.cnnattnViews[name] for buttons and tests.
-    `options` are extra props: the lesson's `single_head`, `notify` and `fixed_temperature`."""
-    return gr.HTML(
-        value=None,
-        html_template='<div class="cv-root"></div>',
-        css_template=static_text("view.css"),
-        js_on_load="\n".join(static_text(script) for script in SCRIPTS),
-        elem_id=elem_id,
-        name=name,
+def view_options(temperatures: dict[str, float], **options) -> dict:
+    """What a view starts from (static/view/view.js createView's options), on the gradio page as gr.HTML's
+    props and on any other page as they are: the colormap tables, the interface strings, the controls'
+    ranges and starting values. `options` adds the lesson's `single_head`, `notify` and `fixed_temperature`."""
+    return dict(
         luts=lookup_tables(),
         strings=browser_strings(),
         colormaps=list(COLORMAPS),
@@ -59,4 +56,18 @@ def attention_view(name: str, temperatures: dict[str, float], elem_id: str, **op
         absolute_max=ABSOLUTE_MAX,
         language="en",
         **options,
+    )
+
+
+def attention_view(name: str, temperatures: dict[str, float], elem_id: str, **options) -> gr.HTML:
+    """One attention view; the page finds it by `name` as window.cnnattn.view(name), for buttons and tests
+    (static/view/gradio.js, the view's gradio adapter). `options`: see view_options."""
+    return gr.HTML(
+        value=None,
+        html_template='<div class="cv-root"></div>',
+        css_template=static_text("view/view.css"),
+        js_on_load=MOUNT_VIEW,
+        elem_id=elem_id,
+        name=name,
+        **view_options(temperatures, **options),
     )
