@@ -193,10 +193,10 @@ def _target_kind(target: dict, kind: str) -> bool:
     return about_self == (kind == "self")
 
 
-def render_markdown(result: dict, cards: dict[str, dict] | None = None) -> str:
-    from cnnattn.training.report import render
+def report_markdown(result: dict, cards: dict[str, dict] | None = None) -> str:
+    from cnnattn.training.report import evaluation_markdown
 
-    return render(result, cards or {})
+    return evaluation_markdown(result, cards or {})
 
 
 def run(args) -> int:
@@ -210,7 +210,7 @@ def run(args) -> int:
         args.json_path.write_text(json.dumps({"config": _jsonable(asdict(config)), **result}, indent=1) + "\n")
     if args.update_cards:
         update_cards(config, result)
-    text = render_markdown(result, load_cards(config, shipped_kinds(config)))
+    text = report_markdown(result, load_cards(config, shipped_kinds(config)))
     if args.report:
         args.report.parent.mkdir(parents=True, exist_ok=True)
         args.report.write_text(text, encoding="utf-8")

@@ -18,7 +18,8 @@ def _head_name(cards: dict, kind: str, index: int) -> str:
     return ""
 
 
-def render(result: dict, cards: dict[str, dict]) -> str:
+def evaluation_markdown(result: dict, cards: dict[str, dict]) -> str:
+    """docs/EVALUATION.md's text from an evaluation result and the heads' cards."""
     run, summary = result["run"], result["summary"]
     best = cards.get("simple", {}).get("best_head", {})
     lines = [

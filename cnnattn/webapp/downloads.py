@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import uuid
 import zipfile
 from dataclasses import asdict, dataclass, fields
@@ -13,7 +14,7 @@ import numpy as np
 
 from cnnattn.errors import UserError
 from cnnattn.explain import Explainer, Explanation, MapRequest
-from cnnattn.heads import HeadId
+from cnnattn.heads import ClassMap, Head, HeadId
 from cnnattn.payload import display_photo
 from cnnattn.pipeline import Pipeline
 from cnnattn.render import COLORMAPS, DEFAULT_COLORMAP, mark_query, overlay
@@ -24,6 +25,15 @@ MODES = ("absolute", "per_map")
 # Zip entries carry this fixed date, so the same maps make the same zip: gradio's cache, which names files
 # by their content hash, then keeps one copy per photo and settings instead of one per download.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)
+
+
+MAX_SETTINGS_CHARS = 2000
+MAX_HEAD_CHARS = 64
+
+
+def within(value: float, slider: tuple[float, float, float]) -> bool:
+    """A finite number inside a temperature slider's (low, high, step) range (NaN and infinity are not)."""
+    return math.isfinite(float(value)) and slider[0] <= float(value) <= slider[1]
 
 
 @dataclass(frozen=True)
@@ -41,6 +51,8 @@ class ViewSettings:
     @classmethod
     def from_json(cls, text: str | None) -> ViewSettings:
         """Parse and check the browser's settings; anything malformed is one translated sentence."""
+        if len(text or "") > MAX_SETTINGS_CHARS:  # a real view's settings are ~200 characters
+            raise UserError("error.bad_settings")
         try:
             raw = json.loads(text or "{}")
             known = {f.name for f in fields(cls)}
@@ -54,8 +66,10 @@ class ViewSettings:
                 and 0.0 <= float(settings.opacity) <= 1.0
                 and len(settings.query) == 2
                 and all(0.0 <= v <= 1.0 for v in settings.query)
-                and float(settings.class_temperature) > 0
-                and float(settings.temperature) > 0
+                and within(settings.class_temperature, ClassMap.temperature_range)
+                and within(settings.temperature, Head.temperature_range)
+                and isinstance(settings.head, str)
+                and len(settings.head) <= MAX_HEAD_CHARS
             )
         except (TypeError, ValueError, AttributeError) as exc:
             raise UserError("error.bad_settings") from exc
@@ -99,7 +113,7 @@ def write_downloads(folder: Path, shown, explanation: Explanation, settings: Vie
         files[f"{file_stem(attention_map.head)}.png"] = png_bytes(image)
     record = explanation.to_json(name) | {"settings": asdict(settings)}
     record["maps"] = [m.to_json() for m in chosen]
-    files["weights.json"] = json.dumps(record, ensure_ascii=False).encode("utf-8")
+    files["weights.json"] = json.dumps(record, ensure_ascii=False, allow_nan=False).encode("utf-8")  # JSON only
     if len({m.weights.shape for m in chosen}) == 1:
         stacked = io.BytesIO()
         np.save(stacked, np.stack([m.weights for m in chosen]))  # (maps, h, w) in weights.json's order
