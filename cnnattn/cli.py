@@ -165,6 +165,9 @@ def check_ray_arguments(args: argparse.Namespace) -> None:
 
 def run_serve(args: argparse.Namespace) -> int:
     check_ray_arguments(args)
+    from cnnattn.webapp import run_files
+
+    run_files.use_for_gradio()  # before gradio is imported: a run's files live in one folder
     if args.ray:
         from cnnattn.distributed.serve import run  # imports ray: only with --ray
 

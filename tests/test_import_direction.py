@@ -18,7 +18,7 @@ PACKAGE = Path(importlib.util.find_spec("cnnattn").origin).parent
 # the core and itself; anything not listed is forbidden. A new unit must be added here.
 CORE = {
     "cnnattn", "analysis", "backbones", "errors", "explain", "heads", "i18n", "image", "import_speedups",
-    "labels", "maps", "names", "payload", "pipeline", "render", "shipped",
+    "labels", "maps", "names", "payload", "pipeline", "render", "shipped", "shutdown",
 }  # fmt: skip
 MAY_IMPORT: dict[str, set[str]] = {
     **{unit: set() for unit in CORE},

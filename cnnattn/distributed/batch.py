@@ -22,15 +22,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cnnattn.distributed.cluster import (
-    RayCluster,
-    check_reachable,
-    interrupt_on_sigterm,
-    parse_count,
-)
+from cnnattn.distributed.cluster import RayCluster, check_reachable, parse_count
 from cnnattn.distributed.encoding import encode_grouped
 from cnnattn.explain import Explainer, resolve_device
 from cnnattn.image.loading import MAX_FILE_BYTES, ImageRejected, load_image, photo_size
+from cnnattn.shutdown import interrupt_on_sigterm
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,25 +202,6 @@ class RayCluster:
         while self.alive() and time.monotonic() < deadline:
             time.sleep(0.1)
         return leftovers
-
-
-@contextlib.contextmanager
-def interrupt_on_sigterm():
-    """SIGTERM (a service manager, `kill`) behaves like Ctrl-C, so the same cleanup runs; once.
-    Enter it after `ray.init`, which installs a SIGTERM handler of its own."""
-
-    def interrupt(signum, frame):
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the cleanup short
-        raise KeyboardInterrupt
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers; its own handling applies
-        return
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def first_line(exc: BaseException) -> str:

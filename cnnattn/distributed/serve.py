@@ -13,8 +13,9 @@ import argparse
 import logging
 import sys
 
-from cnnattn.distributed.cluster import LocalSettings, RayCluster, check_reachable, interrupt_on_sigterm, parse_count
+from cnnattn.distributed.cluster import LocalSettings, RayCluster, check_reachable, parse_count
 from cnnattn.explain import Explainer
+from cnnattn.shutdown import interrupt_on_sigterm
 
 log = logging.getLogger(__name__)
 

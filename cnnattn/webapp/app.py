@@ -8,7 +8,6 @@ import functools
 import importlib.util
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import gradio as gr
@@ -18,7 +17,8 @@ from cnnattn.errors import UserError
 from cnnattn.explain import resolve_device
 from cnnattn.i18n import language_choices, languages, text
 from cnnattn.pipeline import Pipeline
-from cnnattn.webapp import memory
+from cnnattn.shutdown import interrupt_on_sigterm
+from cnnattn.webapp import memory, run_files
 from cnnattn.webapp.explore import ExploreTab
 from cnnattn.webapp.gradio_internals import drop_update_marker_from_html_props
 from cnnattn.webapp.launch import JOBS_PER_SESSION, QUEUE_SIZE, Listen, launch, launch_options
@@ -45,7 +45,7 @@ def example_photos() -> list[str]:
         get_image("tower.jpg"),
         str(package_folder("sklearn") / "datasets" / "images" / "flower.jpg"),
     ]
-    folder = Path(tempfile.mkdtemp(prefix="cnnattn-examples-"))
+    folder = run_files.subfolder("examples")
     return [str(shutil.copy(source, folder / Path(source).name)) for source in sources]
 
 
@@ -91,7 +91,7 @@ def build_app(pipeline: Pipeline | Explainer) -> gr.Blocks:
     if isinstance(pipeline, Explainer):
         pipeline = Pipeline(pipeline, capacity=32)
     drop_update_marker_from_html_props()  # the Lesson's view survives updates sent before its tab is opened
-    output_dir = Path(tempfile.mkdtemp(prefix="cnnattn-outputs-"))  # frozen webcam frames, downloads
+    output_dir = run_files.subfolder("outputs")  # frozen webcam frames, downloads
     explore = ExploreTab(pipeline, example_photos(), output_dir)
     lesson = LessonTab(pipeline, example_photos(), output_dir)
     with gr.Blocks(title=text("page.title"), delete_cache=CACHE_SWEEP_S, analytics_enabled=False) as demo:
@@ -134,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
     if args.checkpoints:
         load_options["checkpoint_dir"] = args.checkpoints
     explainer = Explainer.load(args.backbone, args.device, **load_options)
-    launch(build_app(Pipeline(explainer, capacity=32)), Listen.from_args(args))
+    with interrupt_on_sigterm():  # SIGTERM stops gradio as Ctrl-C does: its files, then the run's go
+        launch(build_app(Pipeline(explainer, capacity=32)), Listen.from_args(args))
     return 0
 
 
