@@ -14,7 +14,7 @@ hook, and times through gradio_client in one run on one photo, round-robin:
 - texts after a query click: `/lesson_render` with a new query cell on the self-attention head;
 - round-trip floor: a request the server refuses at once, i.e. the queue and client protocol alone.
 
-The same comparison in-process (library only: `Explainer.encode` + `lesson_view` vs `lesson_view`)
+The same comparison in-process (library only: `Explainer.encode` + `lesson_answer` vs `lesson_answer`)
 separates the server's overhead. Results go to stdout as JSON and into docs/LESSON.md.
 
     python -m bench.lesson_rerender [--repeats 12] [--photo PATH] [--no-write]
@@ -37,7 +37,7 @@ import torch
 from bench.server import free_port
 from bench.timing import Samples, interleaved, load_average, machine, synchronizer, versions
 from cnnattn.heads import MapForm
-from cnnattn.lesson.view import LessonSettings
+from cnnattn.lesson.answer import LessonSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "LESSON.md"
@@ -146,7 +146,7 @@ def through_server(explainer, photo: Path, repeats: int, warmup: int) -> dict:
 
 def in_process(explainer, photo: Path, repeats: int, warmup: int) -> dict[str, Samples]:
     from cnnattn.image.loading import load_image
-    from cnnattn.lesson.view import lesson_view
+    from cnnattn.lesson.answer import lesson_answer
 
     image = load_image(photo.read_bytes())
     encoded = explainer.encode(image)
@@ -155,12 +155,12 @@ def in_process(explainer, photo: Path, repeats: int, warmup: int) -> dict[str, S
 
     def full():
         fresh = load_image(photo.read_bytes())
-        return lesson_view(heads, fresh, explainer.encode(fresh), settings)
+        return lesson_answer(heads, explainer.encode(fresh), settings)
 
     timed = {
         "full (decode, backbone, lesson view)": full,
-        "slider move (lesson view, T = 2)": lambda: lesson_view(heads, image, encoded, LessonSettings(temperature=2.0)),
-        "query click (lesson view, new query)": lambda: lesson_view(heads, image, encoded, clicked),
+        "slider move (lesson view, T = 2)": lambda: lesson_answer(heads, encoded, LessonSettings(temperature=2.0)),
+        "query click (lesson view, new query)": lambda: lesson_answer(heads, encoded, clicked),
     }
     # In a worker thread, as the server runs handlers: here torch's main thread was up to 10x slower
     # under load (its 2-thread OpenMP team spins against other processes), which would skew the ratio.

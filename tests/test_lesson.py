@@ -16,7 +16,7 @@ from cnnattn.analysis.occlusion import occlude
 from cnnattn.heads import ClassAttention, HeadId, SelfAttention, SelfAttentionHead, SimpleAttention, SimplePooling
 from cnnattn.i18n import STRINGS, resolve_language, text
 from cnnattn.lesson import steps as lesson
-from cnnattn.lesson.view import LessonSettings, cell_query, lesson_view, link_params, parse_params
+from cnnattn.lesson.answer import LessonSettings, cell_query, lesson_answer, link_params, parse_params
 
 
 def random_map(shape=(6, 9), seed=0, sharpness=3.0):
@@ -288,9 +288,8 @@ def test_view_shows_weights_summing_to_one_in_both_languages(explainer, features
     from cnnattn import load_image
 
     encoded = explainer.encode(load_image(example_photos["cheetah"]))
-    photo = load_image(example_photos["cheetah"])
     for head in lesson.head_ids(explainer.heads):
-        view = lesson_view(explainer.heads, photo, encoded, LessonSettings(head=str(head), language=language))
+        view = lesson_answer(explainer.heads, encoded, LessonSettings(head=str(head), language=language))
         assert view.weights.values.sum() == pytest.approx(1.0, abs=1e-9)
         np.testing.assert_allclose(view.weights.values, view.weights_grid, atol=1e-6)
         assert len(view.weights.rows) == view.weights_grid.shape[0]
@@ -351,9 +350,9 @@ def test_class_picker_scores_positions_with_the_chosen_row(explainer, example_ph
     photo = load_image(example_photos["cheetah"])
     encoded = explainer.encode(photo)
     heads = explainer.heads
-    top1 = lesson_view(heads, photo, encoded, LessonSettings())
+    top1 = lesson_answer(heads, encoded, LessonSettings())
     other = 1 if top1.class_index != 1 else 2
-    chosen = lesson_view(heads, photo, encoded, LessonSettings(class_index=other, language="zh"))
+    chosen = lesson_answer(heads, encoded, LessonSettings(class_index=other, language="zh"))
     assert chosen.class_index == other
     with torch.inference_mode():
         attention = ClassAttention.from_linear(explainer.backbone.classifier)
@@ -381,12 +380,12 @@ def test_feature_self_attention_on_earlier_layers_from_one_backbone_pass(explain
             stride = backbone.stages.get(layer, backbone.stride)
             for query in [(0.1, 0.1), (0.5, 0.5), (0.9, 0.7)]:
                 settings = LessonSettings("feature_self", 1.0, query, layer=layer)
-                view = lesson_view(heads, photo, encoded, settings)
+                view = lesson_answer(heads, encoded, settings)
                 assert view.weights_grid.shape == (math.ceil(height / stride), math.ceil(width / stride))
                 assert view.weights_grid.sum() == pytest.approx(1.0, abs=1e-5)
             assert f"{stride} × {stride}" in view.head_text
         # Other heads live on the last feature map whatever the layer says.
-        assert lesson_view(heads, photo, encoded, LessonSettings(layer="blocks.4")).weights_grid.shape == (
+        assert lesson_answer(heads, encoded, LessonSettings(layer="blocks.4")).weights_grid.shape == (
             height // backbone.stride,
             width // backbone.stride,
         )
@@ -394,7 +393,7 @@ def test_feature_self_attention_on_earlier_layers_from_one_backbone_pass(explain
     stage = encoded.stages["blocks.4"]
     assert stage.shape[1] == 112 and stage.shape[-2:] == (height // 16, width // 16)
     with pytest.raises(ValueError, match="Unknown layer"):
-        lesson_view(heads, photo, encoded, LessonSettings("feature_self", layer="blocks.0"))
+        lesson_answer(heads, encoded, LessonSettings("feature_self", layer="blocks.0"))
 
 
 # The browser's lesson block (cnnattn.lesson.block) --------------------------------------------------
@@ -402,8 +401,7 @@ def test_feature_self_attention_on_earlier_layers_from_one_backbone_pass(explain
 
 @pytest.mark.parametrize(("head", "temperature"), [("class", 0.5), ("class", 4), ("simple/2", 0.1), ("simple/2", 2.7)])
 def test_lesson_block_step3_is_lesson_views(explainer, example_photos, encoded, head, temperature):
-    """Step 3 of a pooling head, sent for every slider temperature, reads as lesson_view's table and text."""
-    from cnnattn import load_image
+    """Step 3 of a pooling head, sent for every slider temperature, reads as lesson_answer's table and text."""
     from cnnattn.lesson.block import lesson_block
     from cnnattn.lesson.tables import format_percent
 
@@ -414,8 +412,7 @@ def test_lesson_block_step3_is_lesson_views(explainer, example_photos, encoded, 
     c, attention, _, top = entry["step3"][entry["temperatures"].index(temperature)]
     rows = [[block["classes"][str(i)][0], format_percent(block["classes"][str(i)][1]), format_percent(a)]
             for i, a in top]  # fmt: skip
-    photo = load_image(example_photos["cheetah"])
-    view = lesson_view(explainer.heads, photo, encoded, settings, calibration_temperature=calibration)
+    view = lesson_answer(explainer.heads, encoded, settings, calibration_temperature=calibration)
     assert rows == view.step3.rows
     assert block["classes"][str(c)][0] in view.step_texts[2] and format_percent(attention) in view.step_texts[2]
     assert view.head_text == entry["text"] and entry["accuracy"].strip() in view.step_texts[2]

@@ -1,13 +1,13 @@
 """The lesson's step texts and tables written in a real chromium (static/lesson/) equal what
-Python's `lesson_view` writes for the same photo and settings, in English and Chinese: words exactly,
+Python's `lesson_answer` writes for the same photo and settings, in English and Chinese: words exactly,
 numbers within one unit of their last digit (float32 in one place, float64 in the other)."""
 
 import re
 
 import pytest
 
+from cnnattn.lesson.answer import LessonSettings, lesson_answer
 from cnnattn.lesson.links import link_note, link_params
-from cnnattn.lesson.view import LessonSettings, lesson_view
 from cnnattn.pipeline import Pipeline
 
 pytestmark = pytest.mark.browser
@@ -85,7 +85,7 @@ def test_browser_texts_equal_pythons(browser, app_url, explainer, example_photos
         computed = page.evaluate("() => window.cnnattnLessonTexts.compute()")
         settings = LessonSettings(head=head, temperature=temperature, query=query, language=language, layer=layer)
         calibration = explainer.calibration_temperature
-        view = lesson_view(explainer.heads, photo, encoded, settings, calibration_temperature=calibration)
+        view = lesson_answer(explainer.heads, encoded, settings, calibration_temperature=calibration)
         expected = python_texts(view, settings, example)
         ours, theirs = flat(computed), flat(expected)
         assert [where for where, _ in ours] == [where for where, _ in theirs], (head, temperature, query)

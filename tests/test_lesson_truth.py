@@ -23,14 +23,14 @@ from cnnattn.heads import SimpleAttention, SimplePooling
 from cnnattn.i18n import CHINESE_ALLOWLIST, STRINGS, count, text, untranslated_words
 from cnnattn.i18n import text as say
 from cnnattn.image.loading import ImageRejected
-from cnnattn.lesson import checks, steps
+from cnnattn.lesson import check_words, steps
+from cnnattn.lesson.answer import LessonSettings, cell_query, lesson_answer, link_note
 from cnnattn.lesson.cards import accuracy_text, pooling_accuracy
 from cnnattn.lesson.guess import guess_text, score_guess
 from cnnattn.lesson.tables import format_percent, format_weight, weight_table
-from cnnattn.lesson.view import LessonSettings, cell_query, lesson_view, link_note
 from cnnattn.names import head_name, layer_name
 from cnnattn.webapp.downloads import file_stem
-from cnnattn.webapp.lesson_checks import dataframe
+from cnnattn.webapp.lesson_answers import dataframe
 
 ZERO = re.compile(r"[-+]?0*(\.0*)?")  # "0", "0.0000", "-0.000": what a positive weight must never read as
 SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
@@ -102,11 +102,11 @@ def test_pipeline_reference_map_and_the_texts_say_when_maps_agree_by_constructio
     independent = compare(class_map, weights, reference, layer)
     circular = compare(class_map, weights, reference, explainer.backbone.feature_layer)
     assert circular.by_construction
-    english = checks.comparison_text(independent, class_map, "cheetah", "en")
+    english = check_words.comparison_text(independent, class_map, "cheetah", "en")
     assert f"ρ = {independent.rho:.2f}" in english and "earlier stage 1" in english
     assert "by construction" not in english and "average pooling" in english
-    assert "agree by construction" in checks.comparison_text(circular, class_map, "cheetah", "en")
-    assert "必然一致" in checks.comparison_text(circular, class_map, "猎豹", "zh")
+    assert "agree by construction" in check_words.comparison_text(circular, class_map, "cheetah", "en")
+    assert "必然一致" in check_words.comparison_text(circular, class_map, "猎豹", "zh")
     # A grid of another shape (feature self-attention on blocks.4) is resampled onto the map's grid.
     fine = np.full((16, 24), 1 / 384)
     assert compare(class_map, fine, reference, layer).reference.shape == (16, 24)
@@ -130,11 +130,11 @@ def test_sanity_verdict_against_the_measured_threshold(explainer, cheetah):
     assert threshold == SANITY_THRESHOLDS["class"] and passed == (rho <= threshold)
     assert rho == pytest.approx(readouts.spearman(real, random))
     assert passed  # the cheetah's class map changes completely with a random classifier row
-    english, chinese = checks.sanity_text(check, "en"), checks.sanity_text(check, "zh")
+    english, chinese = check_words.sanity_text(check, "en"), check_words.sanity_text(check, "zh")
     assert "passed" in english and f"{threshold:.2f}" in english and "Spearman" in english
     assert "通过" in chinese and f"{threshold:.2f}" in chinese
     failed = sanity_check(real, real, "class")  # the same map: rho 1
-    assert not failed.passed and "failed" in checks.sanity_text(failed, "en")
+    assert not failed.passed and "failed" in check_words.sanity_text(failed, "en")
     assert sanity_threshold("unmeasured") == min(SANITY_THRESHOLDS.values())
     assert all(-1.0 < value < 1.0 for value in SANITY_THRESHOLDS.values())
 
@@ -155,7 +155,7 @@ def test_threshold_bench_measures_every_kind(explainer, example_photos):
 def test_step3_quotes_the_clis_probability_and_explains_the_circular_rise(explainer, cheetah):
     photo, encoded = cheetah
     calibration = explainer.calibration_temperature
-    view = lesson_view(explainer.heads, photo, encoded, LessonSettings(), calibration)
+    view = lesson_answer(explainer.heads, encoded, LessonSettings(), calibration)
     top = explainer.explain_encoded(encoded).predictions[0]  # what `cnnattn explain` prints
     assert top.index == view.class_index
     step3 = view.step_texts[2]
@@ -164,7 +164,7 @@ def test_step3_quotes_the_clis_probability_and_explains_the_circular_rise(explai
     L = steps.pooling_lesson(explainer.head("class"), 0, encoded, 4.0)
     assert L.logits[view.class_index] > L.average_logits[view.class_index]  # the built-in rise
     assert f"{L.average_logits[view.class_index]:.2f}" in step3 and "fed in" in step3
-    simple = lesson_view(explainer.heads, photo, encoded, LessonSettings(head="simple/0", temperature=1.0))
+    simple = lesson_answer(explainer.heads, encoded, LessonSettings(head="simple/0", temperature=1.0))
     assert "fed in" not in simple.step_texts[2] and "never uses these weights" in simple.step_texts[2]
 
 
@@ -179,7 +179,7 @@ def test_held_out_accuracy_is_read_from_the_cards(explainer, cheetah):
             assert accuracy.images == held_out["labelled_images"] > 100 and accuracy.split == "held_out"
         else:
             assert accuracy is None
-    step3 = lesson_view(explainer.heads, photo, encoded, LessonSettings()).step_texts[2]
+    step3 = lesson_answer(explainer.heads, encoded, LessonSettings()).step_texts[2]
     simple = pooling_accuracy(explainer.head("simple"))
     assert f"{simple.head:.1%}" in step3 and f"{simple.backbone:.1%}" in step3
     # A rewritten card shows its own numbers: nothing is hard-coded.
@@ -210,8 +210,8 @@ def test_format_weight_never_reads_zero(value, shown):
 )
 def test_no_positive_weight_renders_as_zero_and_rows_count_from_one(explainer, cheetah, language, head, temperature):
     photo, encoded = cheetah
-    view = lesson_view(
-        explainer.heads, photo, encoded, LessonSettings(head=head, temperature=temperature, language=language)
+    view = lesson_answer(
+        explainer.heads, encoded, LessonSettings(head=head, temperature=temperature, language=language)
     )
     h, w = view.weights_grid.shape
     cells = [cell for row in view.weights.rows for cell in row[1:]]
@@ -227,8 +227,8 @@ def test_no_positive_weight_renders_as_zero_and_rows_count_from_one(explainer, c
 def test_clicked_cell_is_counted_from_one_in_both_languages(explainer, cheetah):
     photo, encoded = cheetah
     query = cell_query(3, 4, (8, 12))  # 0-based row 3, col 4
-    english = lesson_view(explainer.heads, photo, encoded, LessonSettings(query=query))
-    chinese = lesson_view(explainer.heads, photo, encoded, LessonSettings(query=query, language="zh"))
+    english = lesson_answer(explainer.heads, encoded, LessonSettings(query=query))
+    chinese = lesson_answer(explainer.heads, encoded, LessonSettings(query=query, language="zh"))
     assert english.cell == (3, 4)
     assert "(row 4, col 5)" in english.cell_text and "第 4 行，第 5 列" in chinese.cell_text
     weight = english.weights.values[3, 4]
@@ -237,7 +237,7 @@ def test_clicked_cell_is_counted_from_one_in_both_languages(explainer, cheetah):
 
 def test_self_attention_step1_quotes_the_numbers_its_table_shows(explainer, cheetah):
     photo, encoded = cheetah
-    view = lesson_view(explainer.heads, photo, encoded, LessonSettings(head="self/0", temperature=1.0))
+    view = lesson_answer(explainer.heads, encoded, LessonSettings(head="self/0", temperature=1.0))
     Q = steps.query_lesson(explainer.head("self"), 0, encoded, (0.5, 0.5), 1.0)
     np.testing.assert_allclose(view.scores.values, Q.dots)  # step 1 table: unscaled dot products
     assert f"from {Q.dots.min():.1f} to {Q.dots.max():.1f}" in view.step_texts[0]
@@ -257,7 +257,7 @@ def test_plurals(n, english, chinese):
 
 def test_readout_says_one_position_not_one_positions(explainer, cheetah):
     photo, encoded = cheetah
-    view = lesson_view(explainer.heads, photo, encoded, LessonSettings(temperature=0.1))
+    view = lesson_answer(explainer.heads, encoded, LessonSettings(temperature=0.1))
     assert "in 1 position." in view.readout_text and "1 positions" not in view.readout_text
 
 
@@ -304,7 +304,7 @@ def zh_views(explainer, photo, encoded):
     settings += [
         LessonSettings(head="feature_self", language="zh", layer=layer) for layer in explainer.backbone.layer_names()
     ]
-    return [lesson_view(explainer.heads, photo, encoded, s, explainer.calibration_temperature) for s in settings]
+    return [lesson_answer(explainer.heads, encoded, s, explainer.calibration_temperature) for s in settings]
 
 
 def test_chinese_lesson_views_contain_no_english_outside_the_allowlist(explainer, cheetah, lion):
@@ -322,11 +322,12 @@ def test_chinese_names_checks_and_messages_contain_no_english(explainer, cheetah
     reference = np.full((8, 12), 1 / 96)
     for head in explainer.heads:
         for layer in ("blocks.4", backbone.feature_layer):
-            words.append(checks.comparison_text(compare(head, reference, reference, layer), head, "猎豹", "zh"))
-    words += [checks.sanity_text(sanity_check(reference, reference, kind), "zh") for kind in ("class", "x")]
-    words += [checks.occlusion_explanation(0.3, after, "猎豹", "zh") for after in (0.1, 0.3, 0.5)]
+            words.append(check_words.comparison_text(compare(head, reference, reference, layer), head, "猎豹", "zh"))
+    words += [check_words.sanity_text(sanity_check(reference, reference, kind), "zh") for kind in ("class", "x")]
+    words += [check_words.occlusion_explanation(0.3, after, "猎豹", "zh") for after in (0.1, 0.3, 0.5)]
     curve = DeletionCurve(np.linspace(0, 1, 3), np.array([0.9, 0.2, 0.1]), np.array([0.9, 0.6, 0.1]), 293)
-    words += [checks.deletion_caption("猎豹", "zh"), checks.deletion_explanation(curve, "zh"), link_note(None, "zh")]
+    words += [check_words.deletion_caption("猎豹", "zh"), check_words.deletion_explanation(curve, "zh")]
+    words += [link_note(None, "zh")]
     words += [guess_text(score_guess(reference, (0.5, 0.5)), "zh"), text("guess.prompt", "zh")]
     words += [text(key, "zh", **values) for key, values in ERROR_VALUES.items()]
     words += [text(f"label.{name}", "zh", n=1, share=0.5) for name in ("step", "contour", "mass", "probability")]
@@ -459,15 +460,15 @@ def test_guess_mass_matches_the_direct_formula():
 
 
 def test_occlusion_and_deletion_are_explained_in_one_line():
-    assert "competing classes" in checks.occlusion_explanation(0.316, 0.335, "cheetah", "en")
-    assert "held evidence" in checks.occlusion_explanation(0.316, 0.05, "cheetah", "en")
-    assert "Hardly any change" in checks.occlusion_explanation(0.316, 0.32, "cheetah", "en")
+    assert "competing classes" in check_words.occlusion_explanation(0.316, 0.335, "cheetah", "en")
+    assert "held evidence" in check_words.occlusion_explanation(0.316, 0.05, "cheetah", "en")
+    assert "Hardly any change" in check_words.occlusion_explanation(0.316, 0.32, "cheetah", "en")
     faster = DeletionCurve(np.linspace(0, 1, 3), np.array([0.9, 0.1, 0.0]), np.array([0.9, 0.7, 0.0]), 0)
     slower = DeletionCurve(np.linspace(0, 1, 3), np.array([0.9, 0.8, 0.0]), np.array([0.9, 0.2, 0.0]), 0)
-    assert "hurts sooner" in checks.deletion_explanation(faster, "en")
-    assert "does not hurt sooner" in checks.deletion_explanation(slower, "en")
-    assert f"{faster.attention_area:.3f}" in checks.deletion_explanation(faster, "en")
-    assert "cheetah" in checks.deletion_caption("cheetah", "en")
+    assert "hurts sooner" in check_words.deletion_explanation(faster, "en")
+    assert "does not hurt sooner" in check_words.deletion_explanation(slower, "en")
+    assert f"{faster.attention_area:.3f}" in check_words.deletion_explanation(faster, "en")
+    assert "cheetah" in check_words.deletion_caption("cheetah", "en")
 
 
 def test_link_of_an_upload_says_why_it_opens_without_the_photo():

@@ -16,10 +16,10 @@ from cnnattn.analysis import readouts
 from cnnattn.analysis.comparison import AGREE, WEAK, Comparison
 from cnnattn.heads import MapForm
 from cnnattn.i18n import STRINGS, text
-from cnnattn.lesson import checks, steps
+from cnnattn.lesson import check_words, steps
+from cnnattn.lesson.answer import LessonSettings, lesson_answer, readout_text
 from cnnattn.lesson.block import TEMPLATES
 from cnnattn.lesson.tables import cell_weight, format_weight
-from cnnattn.lesson.view import LessonSettings, lesson_view, readout_text
 from tests import tools
 
 LANGUAGES = ["en", "zh"]
@@ -140,8 +140,8 @@ def test_every_rho_gets_its_verdict(explainer, rho, key, language):
     head = explainer.head("simple")
     h, w = 8, 12
     comparison = Comparison("blocks.4", np.full((h, w), 1 / (h * w)), rho, 0.4, 5, by_construction=False)
-    assert checks.verdict_key(rho) == key
-    sentence = checks.comparison_text(comparison, head, "cheetah" if language == "en" else "猎豹", language)
+    assert check_words.verdict_key(rho) == key
+    sentence = check_words.comparison_text(comparison, head, "cheetah" if language == "en" else "猎豹", language)
     assert f"ρ = {rho:.2f}" in sentence and text(key, language) in sentence
     others = {"compare.agree", "compare.weak", "compare.unrelated", "compare.opposite"} - {key}
     assert not any(text(other, language) in sentence for other in others)
@@ -189,7 +189,7 @@ def test_texts_shown_first_use_plain_words_for_every_head(explainer, cheetah, la
             head = steps.find_head(explainer.heads, head_id)
             t = head.default_temperature if temperature is None else temperature
             settings = LessonSettings(head=str(head_id), temperature=t, query=query, language=language)
-            view = lesson_view(explainer.heads, photo, encoded, settings, explainer.calibration_temperature)
+            view = lesson_answer(explainer.heads, encoded, settings, explainer.calibration_temperature)
             texts = [view.head_text, *view.step_texts, view.cell_text, view.readout_text, view.summary]
             first = "\n".join(shown_first(part) for part in texts)
             assert not [word for word in JARGON[language] if word.lower() in first.lower()], (head_id, first)
@@ -210,8 +210,8 @@ def test_texts_shown_first_use_plain_words_for_every_head(explainer, cheetah, la
 def test_the_reported_tiny_weight_is_practically_zero_in_both_languages(explainer, cheetah):
     photo, encoded = cheetah
     settings = LessonSettings(temperature=0.5, query=(0.02, 0.02))
-    english = lesson_view(explainer.heads, photo, encoded, settings).cell_text
-    chinese = lesson_view(explainer.heads, photo, encoded, replace(settings, language="zh"))
+    english = lesson_answer(explainer.heads, encoded, settings).cell_text
+    chinese = lesson_answer(explainer.heads, encoded, replace(settings, language="zh"))
     assert "practically zero (less than one in a billion)" in shown_first(english)
     assert "几乎为零（不到十亿分之一）" in shown_first(chinese.cell_text)
     assert "×10⁻" in exact(english) and "×10⁻" in exact(chinese.cell_text)

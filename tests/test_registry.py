@@ -28,7 +28,7 @@ from cnnattn.heads import (
 )
 from cnnattn.image.preprocess import Preprocessing
 from cnnattn.lesson import steps
-from cnnattn.lesson.view import LessonSettings, lesson_view
+from cnnattn.lesson.answer import LessonSettings, lesson_answer
 
 
 class EnergyMap(Head):
@@ -125,7 +125,7 @@ def test_every_head_and_layer_on_every_backbone(random_explainer, example_photos
             assert attention_map.weights.shape == tuple(expected)
         for head_id in steps.head_ids(random_explainer.heads):
             settings = LessonSettings(head=str(head_id), temperature=1.0, layer=layer)
-            view = lesson_view(random_explainer.heads, photo, encoded, settings)
+            view = lesson_answer(random_explainer.heads, encoded, settings)
             assert view.weights_grid.sum() == pytest.approx(1.0, abs=1e-5)
 
 

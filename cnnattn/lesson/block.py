@@ -1,11 +1,11 @@
 """What the Lesson's browser view needs, beyond Explore's payload, to write the step texts itself when
-the head, temperature or query change (cnnattn/webapp/static/lesson/ mirrors `lesson.view`).
+the head, temperature or query change (cnnattn/webapp/static/lesson/ mirrors `lesson.answer`).
 
 Everything that depends on those three settings is computed in the browser from the payload, except
 the pooling heads' step 3: the classifier applied to z = sum_p a_p x_p needs the backbone's classifier,
 so its results are computed here for every temperature the view's sliders can show. The rest are the
 texts that do not depend on them (worded here, in the answer's language) and the templates the browser
-fills with Python's str.format rules. No gradio.
+fills with Python's str.format rules, and the values of the registered steps (`lesson.outputs`). No gradio.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ from cnnattn.heads import Head, MapForm, MapOptions
 from cnnattn.i18n import template, text
 from cnnattn.labels import class_names
 from cnnattn.lesson import steps
+from cnnattn.lesson.answer import STEP3_ROWS, head_text
 from cnnattn.lesson.cards import accuracy_text
+from cnnattn.lesson.outputs import registered_steps, step_values
 from cnnattn.lesson.settings import TOP1, LessonSettings
-from cnnattn.lesson.view import STEP3_ROWS, head_text
 
 # The catalogue entries the browser fills (the answer's language only: a language change asks the server).
 TEMPLATES = (
@@ -56,7 +57,7 @@ def pooling_step3(head: Head, scores: torch.Tensor, encoded: Encoded, temperatur
                   calibration: float) -> list[list]:  # fmt: skip
     """For each of the (K, H, W) score grids, per temperature: [class, its attention probability, its logit,
     top rows [class, attention probability]], from the classifier on z = sum_p a_p x_p: the numbers of
-    steps.pooling_lesson and view._pooling_view, all in one classifier call. What average pooling gives
+    steps.pooling_lesson and answer._pooling_view, all in one classifier call. What average pooling gives
     does not depend on the head or T: `lesson_block` sends it once per class."""
     weights = torch.stack([steps.position_weights_of(grid, t).flatten() for grid in scores for t in temperatures])
     pooled = weights @ encoded.features[0].flatten(1).T  # (K * T, C)
@@ -142,10 +143,13 @@ def lesson_block(heads, encoded: Encoded, settings: LessonSettings, example: str
         # Each class step 3 names: its name, probability and logit with average pooling.
         "classes": {str(c): [names[c], _short(average[c]), _short(average_logits[c])] for c in sorted(shown)},
         **browser_words(language),
+        # Registered steps (lesson.outputs): only when there are any, so the built-in block stays as it was.
+        **({"steps": step_values(heads, encoded, settings)} if registered_steps() else {}),
     }
 
 
 def browser_words(language: str) -> dict:
     """The templates the browser fills, and the readout's summary and place words, in `language`."""
-    templates = {key: template(key, language) for key in TEMPLATES}
+    keys = TEMPLATES + tuple(step.template for step in registered_steps())
+    templates = {key: template(key, language) for key in keys}
     return {"templates": templates, "summary": readouts.SUMMARY[language], "places": readouts.PLACES[language]}

@@ -1,12 +1,17 @@
-"""The Lesson tab's settings at its public endpoints: scripts pass named parameters with defaults
-(`head=`, `temperature=`, ...), handlers receive one checked `LessonSettings`; the page fills the
-parameters from the browser view (READ_SETTINGS), so the view's controls never ask the server."""
+"""The Lesson tab's events, by name: scripts pass named parameters with defaults (`head=`,
+`temperature=`, ...), handlers receive one checked `LessonSettings`; the page fills the parameters from
+the browser view (READ_SETTINGS), so the view's controls never ask the server. Handlers answer
+{output name: value} (`in_order`), and the browser's js-only events are asked for outputs by name
+(`write_texts`)."""
 
 from __future__ import annotations
 
 import functools
 import inspect
+import json
 from collections.abc import Callable
+
+import gradio as gr
 
 from cnnattn.backbones import FINAL
 from cnnattn.lesson.settings import TOP1, LessonSettings
@@ -29,15 +34,26 @@ PARAMETERS: dict[str, object] = {
 }
 _TYPES = {name: type(default) for name, default in PARAMETERS.items()}
 
-# js= of every lesson event: the view's head, its temperature, query, colormap and opacity replace the
-# hidden inputs (positions 1..6 after the leading inputs); the rest come from gradio's own components.
+# The settings the browser view holds, as its settings() names them: they replace the hidden inputs of
+# the same name in every lesson event's request; the rest come from gradio's own components.
+FROM_VIEW = {
+    "head": "s.head",
+    "temperature": "s.head_temperature",
+    "query_x": "s.query[0]",
+    "query_y": "s.query[1]",
+    "colormap": "s.colormap",
+    "opacity": "s.opacity",
+}
+# js= of every lesson event: the settings are the event's last inputs, in PARAMETERS' order
+# (LessonTab.settings_inputs), each replaced by name where the view holds it.
 READ_SETTINGS = f"""(...values) => {{
   const view = window.cnnattn && window.cnnattn.view("lesson");
   if (!view || !view.payload()) return values;
   const s = view.settings();
-  const at = values.length - {len(PARAMETERS)};
-  values.splice(at, 6, s.head, s.head_temperature, s.query[0], s.query[1], s.colormap, s.opacity);
-  return values;
+  const shown = {{ {", ".join(f"{name}: {value}" for name, value in FROM_VIEW.items())} }};
+  const names = {json.dumps(list(PARAMETERS))};
+  const first = values.length - names.length;
+  return values.map((value, i) => (i >= first && names[i - first] in shown ? shown[names[i - first]] : value));
 }}"""
 
 
@@ -80,3 +96,22 @@ def with_settings(handler: Callable) -> Callable:
     endpoint.__signature__ = signature
     del endpoint.__wrapped__  # gradio must read the endpoint's signature, not the handler's
     return endpoint
+
+
+def in_order(handler: Callable, names: tuple[str, ...]) -> Callable:
+    """`handler` answers {output name: value}; gradio gets the values in `names`' order, and an output the
+    answer does not name keeps what it shows (gradio's own rule for a dict answer)."""
+
+    @functools.wraps(handler)
+    def ordered(*args):
+        values = handler(*args)
+        if unknown := set(values) - set(names):
+            raise KeyError(f"{handler.__name__} answers outputs this event does not have: {sorted(unknown)}")
+        return tuple(values.get(name, gr.skip()) for name in names)
+
+    return ordered
+
+
+def write_texts(names: tuple[str, ...]) -> str:
+    """js= of a browser-only event: the texts static/lesson/ writes, in the order of the outputs `names`."""
+    return f"() => window.cnnattnLessonTexts.outputs({json.dumps(list(names))})"

@@ -20,9 +20,11 @@ from PIL import Image
 
 from cnnattn.analysis import readouts
 from cnnattn.i18n import count, text
+from cnnattn.lesson.answer import readout_text
 from cnnattn.lesson.block import TEMPLATES, browser_words
 from cnnattn.lesson.guess import guess_text, score_guess
 from cnnattn.lesson.links import link_params
+from cnnattn.lesson.outputs import TABLE_OUTPUTS, TEXT_OUTPUTS
 from cnnattn.lesson.settings import TOP1, LessonSettings
 from cnnattn.lesson.tables import (
     cell_weight,
@@ -33,7 +35,6 @@ from cnnattn.lesson.tables import (
     scientific,
     softmax64,
 )
-from cnnattn.lesson.view import readout_text
 from cnnattn.maps import grid_cell, upsample
 from cnnattn.payload import weights_from_payload
 from cnnattn.render import COLORMAPS, overlay
@@ -277,6 +278,18 @@ def link_cases() -> dict:
     return {"cases": cases}
 
 
+def outputs_cases() -> dict:
+    """The output names (cnnattn.lesson.outputs) and registered steps' texts as LessonAnswers.texts fills
+    them: a step's template (here a catalogue entry of the built-in steps) with its values for one head."""
+    values = {"h": 7, "w": 7, "n": 49, "c": 768, "low": -3.14159, "high": 12.5}
+    block = {"steps": {"toy": {"template": "pool.step1", "values": {"class": values, "self/0": None}}}}
+    texts = {
+        language: {"class": {"toy": text("pool.step1", language, **values)}, "self/0": {"toy": ""}}
+        for language in LANGUAGES
+    }
+    return {"text_outputs": list(TEXT_OUTPUTS), "table_outputs": list(TABLE_OUTPUTS), "block": block, "texts": texts}
+
+
 def all_cases() -> dict[str, str]:
     """File name -> its JSON text, every case made afresh (the same every run: one seeded generator)."""
     random = np.random.default_rng(SEED)
@@ -292,6 +305,7 @@ def all_cases() -> dict[str, str]:
         "readout.json": readout_cases(maps),
         "guess.json": guess_cases(maps),
         "link.json": link_cases(),
+        "outputs.json": outputs_cases(),
     }
     return {name: json.dumps(cases, ensure_ascii=False, separators=(",", ":")) + "\n" for name, cases in made.items()}
 

@@ -1,8 +1,10 @@
-// The lesson's texts on the gradio page: its 12 text outputs (and the guess) as gradio's js-only events
-// return them, window.cnnattnLessonTexts for those events and tests, and the class choice shown for the
-// class map only. The lesson's gradio adapter: its view is the one named "lesson". Python twin: cnnattn/webapp/lesson.py LessonTab.wire (the outputs' order).
+// The lesson's texts on the gradio page: its text outputs (and the guess) as gradio's js-only events return
+// them, by name, window.cnnattnLessonTexts for those events and tests, and the class choice shown for the
+// class map only. The lesson's gradio adapter: its view is the one named "lesson". Python twin:
+// cnnattn/webapp/lesson.py LessonTab.wire (write_texts: the names of each event's outputs, in order).
 
 import { gradioView } from "../view/gradio.js";
+import { TABLE_OUTPUTS, namedTexts } from "./outputs.js";
 import { lessonBlock, lessonTexts } from "./texts.js";
 
 // gr.Dataframe's value and label, as the server's gr.Dataframe(..., label=title) sends them.
@@ -11,24 +13,31 @@ const visible = (on) => ({ __type__: "update", visible: on });
 
 const lessonView = () => gradioView("lesson");
 
+// An output's value as gradio's js-only event returns it.
+const asGradio = (name, value) => (TABLE_OUTPUTS.includes(name) ? table(value) : name === "layer" ? visible(value) : value);
+
 // What was last written into each output, for the payload it was written from: an output whose new value
 // is the same is left alone (undefined), so gradio does not render a table again for nothing. A new answer
-// (new payload) brought the server's own texts, so everything is written again after it.
+// (new payload) brought the server's own texts, so everything is written again after it. The guess's verdict
+// is written at every reveal, as it was asked for.
 function outputWriter(counter) {
-  const last = { payload: null, shown: [] };
-  return (guessed = false) => {
+  const last = { payload: null, shown: {} };
+  return (names) => {
     const view = lessonView();
     const texts = lessonTexts(view);
     if (!texts) return undefined;  // nothing to write: every output keeps what it shows
-    const shown = [
-      texts.head, texts.steps[0], table(texts.scores), texts.steps[1], table(texts.weights), texts.cell,
-      texts.readout, texts.steps[2], table(texts.step3), texts.link, texts.note, visible(texts.layer_visible),
-    ].map((value) => JSON.stringify(value));
+    const named = namedTexts(texts);
+    const missing = names.filter((name) => !(name in named));
+    if (missing.length) throw new Error(`lesson/gradio.js: no text output named ${missing.join(", ")}`);
     const payload = view.payload();
-    const changed = shown.map((value, i) => (last.payload !== payload || value !== last.shown[i] ? JSON.parse(value) : undefined));
-    Object.assign(last, { payload, shown });
+    const fresh = last.payload !== payload;
+    const shown = Object.fromEntries(names.map((name) => [name, JSON.stringify(asGradio(name, named[name]))]));
+    const changed = names.map((name) => (fresh || name === "guess" || shown[name] !== last.shown[name] ? JSON.parse(shown[name]) : undefined));
+    if (fresh) last.shown = {};
+    Object.assign(last.shown, shown);
+    last.payload = payload;
     counter.writes += 1;
-    return guessed ? [...changed, texts.guess] : changed;  // predict, then reveal: the guess's verdict too
+    return changed;
   };
 }
 
@@ -47,7 +56,8 @@ function watchLessonView() {
   new MutationObserver(showClassChoice).observe(element, { attributes: true, attributeFilter: ["data-draws"], subtree: true });
 }
 
-// Once on page load (demo.load js): window.cnnattnLessonTexts = {compute, outputs, block, writes}.
+// Once on page load (demo.load js): window.cnnattnLessonTexts = {compute, outputs, block, writes};
+// outputs(names): the values of the outputs `names`, in that order.
 export function startLessonTexts() {
   const api = { writes: 0 };  // writes: how often the page was rewritten
   api.compute = () => lessonTexts(lessonView());

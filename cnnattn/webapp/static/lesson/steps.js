@@ -1,5 +1,5 @@
 // The three steps' texts and tables of one head for the view's temperature and query cell, from the
-// payload entry and the lesson block. Python twin: cnnattn/lesson/view.py _pooling_view and _query_view
+// payload entry and the lesson block. Python twin: cnnattn/lesson/answer.py _pooling_view and _query_view
 // (grid_table: cnnattn/lesson/tables.py; cosine: cnnattn/lesson/steps.py QueryLesson.cosine_to_own_value).
 
 import { arrayOf } from "../weights/arrays.js";

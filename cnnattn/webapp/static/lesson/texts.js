@@ -1,6 +1,6 @@
 // Every text of the lesson for a view's head, temperature and query, written in the browser from the
 // payload the view holds and its lesson block (cnnattn/lesson/block.py: fixed texts, templates, the pooling
-// heads' step 3 for every temperature of the sliders). Python twin: cnnattn/lesson/view.py lesson_view.
+// heads' step 3 for every temperature of the sliders). Python twin: cnnattn/lesson/answer.py lesson_answer.
 
 import { guessText, scoreGuess } from "../query/guess.js";
 import { gridCell } from "../weights/head_weights.js";
@@ -43,5 +43,16 @@ export function lessonTexts(view) {
     note: block.example ? "" : t["link.upload"],
     guess: guessText(scoreGuess(built.own, entry.grid, settings.query), t),
     layer_visible: head.layers,
+    registered: registeredTexts(block, settings.head),
   };
+}
+
+// The registered steps' texts for one head id: each step's template filled with that head's values (a step
+// with no values for the head shows nothing). Python twin: cnnattn/webapp/lesson_answers.py LessonAnswers.texts.
+export function registeredTexts(block, headId) {
+  const steps = Object.entries(block.steps ?? {});
+  return Object.fromEntries(steps.map(([name, step]) => {
+    const values = step.values[headId];
+    return [name, values ? format(block.templates[step.template], values) : ""];
+  }));
 }

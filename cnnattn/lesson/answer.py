@@ -1,7 +1,9 @@
-"""What the lesson shows for one photo and one set of settings: texts, tables, names.
+"""The lesson's answer for one photo's encoding and one set of settings: texts, tables, names, and the
+weights the checks compare (`lesson_answer`). Not the browser's attention view, which draws the maps.
 
 Built from cached features with `cnnattn.lesson` (no backbone run), worded with `cnnattn.i18n`; the
-browser draws the maps from the payload. No gradio: the Lesson tab only places these on the page.
+browser's static/lesson/ writes the same texts from the payload's lesson block. No gradio: the Lesson
+tab only places these on the page.
 Settings live in `lesson.settings`, tables in `lesson.tables`, links in `lesson.links` (re-exported here).
 """
 
@@ -36,8 +38,8 @@ from cnnattn.names import head_name, layer_name
 from cnnattn.render import fit_within, overlay
 
 __all__ = [
-    "MAX_SIDE", "TEMPERATURE_RANGE", "TOP1", "LessonSettings", "LessonView", "Table", "cell_query",
-    "compare_images", "lesson_view", "link_note", "link_params", "parse_params", "readout_text",
+    "MAX_SIDE", "TEMPERATURE_RANGE", "TOP1", "LessonSettings", "LessonAnswer", "Table", "cell_query",
+    "compare_images", "lesson_answer", "link_note", "link_params", "parse_params", "readout_text",
 ]  # fmt: skip
 
 MAX_SIDE = 768  # display size of `compare_images`, in pixels on the longer side
@@ -45,7 +47,7 @@ STEP3_ROWS = 5  # classes (pooling) or cells (query rows) in the step 3 table
 
 
 @dataclass(frozen=True)
-class LessonView:
+class LessonAnswer:
     head_text: str  # markdown: what this head is, and its formula (LaTeX)
     step_texts: tuple[str, str, str]  # markdown for steps 1, 2, 3 (step 3: what the network really does)
     scores: Table  # step 1 numbers on the grid (query rows: unscaled dot products), titled
@@ -94,7 +96,7 @@ def head_text(
 
 @dataclass(frozen=True)
 class _Built:
-    """What the two head forms contribute; `lesson_view` adds the shared parts."""
+    """What the two head forms contribute; `lesson_answer` adds the shared parts."""
 
     head_text: str
     steps: tuple[str, str, str]
@@ -196,9 +198,9 @@ def _query_view(heads, head: Head, index: int, encoded: Encoded, settings: Lesso
     )  # fmt: skip
 
 
-def lesson_view(
-    heads, photo: Image.Image, encoded: Encoded, settings: LessonSettings, calibration_temperature: float = 1.0
-) -> LessonView:
+def lesson_answer(
+    heads, encoded: Encoded, settings: LessonSettings, calibration_temperature: float = 1.0
+) -> LessonAnswer:
     """Everything the lesson shows for one of the loaded `heads`, from cached features: no backbone run.
 
     `calibration_temperature` divides the logits before the step 3 probabilities (pass the explainer's,
@@ -215,7 +217,7 @@ def lesson_view(
     weights = built.weights
     readout = readouts.read(weights, settings.share, settings.top_k)
     summary = readouts.summary(readout, language)
-    return LessonView(
+    return LessonAnswer(
         head_text=built.head_text,
         step_texts=built.steps,
         scores=built.scores,
