@@ -214,7 +214,7 @@ def weight_maps(random: np.random.Generator) -> list[np.ndarray]:
 
 
 def readout_cases(maps: list[np.ndarray]) -> dict:
-    """readout and its text against cnnattn.analysis.readouts (read, summary) and lesson.view.readout_text."""
+    """readout and its text against cnnattn.analysis.readouts (read, summary) and lesson.answer.readout_text."""
     cases = []
     for index, grid in enumerate(maps):
         for share, k in ((0.5, 5), (0.9, 1)):
