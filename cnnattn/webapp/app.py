@@ -24,7 +24,7 @@ from cnnattn.webapp.gradio_internals import drop_update_marker_from_html_props
 from cnnattn.webapp.launch import JOBS_PER_SESSION, QUEUE_SIZE, Listen, launch, launch_options
 from cnnattn.webapp.lesson import LessonTab
 from cnnattn.webapp.options import parse_args
-from cnnattn.webapp.scripts import START_PAGE
+from cnnattn.webapp.scripts import start_page
 
 # The page's own public-server setting; the launch's are in cnnattn/webapp/launch.py (docs/DEPLOYMENT.md).
 CACHE_SWEEP_S = (300, 1800)  # every 5 min, delete gradio's copies of uploads and outputs older than 30 min
@@ -112,7 +112,8 @@ def build_app(pipeline: Pipeline | Explainer) -> gr.Blocks:
         )
         layout = [pair for pair in pairs if is_layout(pair[0])]
         language.change(None, language, [c for c, _, _ in layout], js=relabel_in_browser(layout), api_name=False)
-        demo.load(None, None, None, js=START_PAGE, api_name=False)
+        gradio_words = [{lang: text("page.gradio_webcam", lang) for lang in languages()}]
+        demo.load(None, None, None, js=start_page(gradio_words), api_name=False)
         language.change(None, language, None, js="(lang) => { window.cnnattnPage?.setLanguage(lang); }", api_name=False)
     return demo
 

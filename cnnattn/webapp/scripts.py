@@ -14,6 +14,7 @@ reached from main.js.
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 from dataclasses import dataclass
@@ -143,5 +144,9 @@ def page_head() -> str:
 
 # What gradio runs: each view's gr.HTML js_on_load, and on page load (demo.load js).
 MOUNT_VIEW = "window.cnnattn.mountGradioView(element, props, trigger, watch);"
-START_PAGE = "() => { window.cnnattn.startPage(); }"
+
+
+def start_page(gradio_words: list[dict[str, str]]) -> str:
+    """The page's start (demo.load js), given gradio's own untranslated words in every language."""
+    return f"() => {{ window.cnnattn.startPage({json.dumps(gradio_words, ensure_ascii=False)}); }}"
 START_LESSON_TEXTS = "() => { window.cnnattn.startLessonTexts(); }"

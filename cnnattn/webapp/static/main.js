@@ -11,5 +11,5 @@ window.cnnattn = {
   mountGradioView,
   view: gradioView,  // the gradio page's view by name: view("explore"), view("lesson"), view("compare")
   startLessonTexts,
-  startPage: () => startPage(gradioViews),
+  startPage: (gradioWords) => startPage(gradioViews, gradioWords),
 };

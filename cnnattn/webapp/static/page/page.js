@@ -1,9 +1,10 @@
 // Page-wide behaviour around gradio's own components: the language switch and gradio's own words.
 // Python twin: none (cnnattn/webapp/app.py wires the language switch to window.cnnattnPage.setLanguage).
 
-// Words gradio writes into its components without its translations (its webcam button), in every
-// language: a text node showing one of them in any language is set to the page's language.
-const UNTRANSLATED = [{ en: "Click to Access Webcam", zh: "点击使用摄像头" }];
+// Words gradio writes into its components without its translations (its webcam button), each as
+// {language: words} from the catalogues ("page.gradio_*"): a text node showing one of them in any
+// language is set to the page's language.
+let untranslated = [];
 const pageLanguage = () => document.documentElement.dataset.cnnattnLanguage || "en";
 
 // gradio's own words (the upload area, the webcam button) follow the page's language switch, not only the
@@ -20,7 +21,7 @@ function translateGradioWords() {
     const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       const shown = node.nodeValue.trim();
-      const phrase = shown && UNTRANSLATED.find((words) => Object.values(words).includes(shown));
+      const phrase = shown && untranslated.find((words) => Object.values(words).includes(shown));
       const wanted = phrase && node.nodeValue.replace(shown, phrase[language] ?? phrase.en);
       if (wanted && node.nodeValue !== wanted) node.nodeValue = wanted;
     }
@@ -28,7 +29,8 @@ function translateGradioWords() {
 }
 
 // Once on page load (demo.load js): window.cnnattnPage = {setLanguage}.
-export function startPage(views) {
+export function startPage(views, gradioWords = []) {
+  untranslated = gradioWords;
   // A class box shows the chosen class as its text ("top-1 prediction"): focusing it selects that text, so
   // what the visitor types replaces it instead of being appended to it (and matching nothing).
   document.addEventListener("focusin", (event) => {
